@@ -1,0 +1,42 @@
+"""Flask CLI commands, all in one place."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask
+
+from portal.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Load the demo districts, councils, ruleset and accounts (idempotent)."""
+        from portal.demo import seed_demo
+
+        result = seed_demo()
+        db.session.commit()
+        click.echo(
+            f"Demo data ready: {result['districts']} districts, {result['councils']} councils, "
+            f"{result['accounts_created']} new accounts."
+        )
+
+    @app.cli.command("relay-outbox")
+    @click.option("--every", type=float, default=0, help="Repeat every N seconds (0: once).")
+    def relay_outbox_command(every: float) -> None:
+        """Hand waiting notifications to the queue (or deliver them without Redis)."""
+        from portal.notifications.jobs import relay_outbox
+
+        while True:
+            try:
+                count = relay_outbox()
+                if count:
+                    click.echo(f"relayed {count} notifications")
+            except Exception as error:  # keep the loop alive while Redis or the database restarts
+                db.session.rollback()
+                click.echo(f"relay failed, retrying: {error}", err=True)
+            if not every:
+                break
+            time.sleep(every)

@@ -1,0 +1,113 @@
+"""Recording notifications. The one path for every e-mail.
+
+``notify`` renders the message in the recipient's language and adds the row to the current
+transaction; it never commits and never sends. After the commit, ``dispatch`` hands the new rows
+to the worker (or, without Redis, delivers them in-process).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from markupsafe import Markup
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import User
+from portal.extensions import db
+from portal.notifications.models import EmailState, Notification
+
+PENDING_KEY = "wijkkracht_new_notifications"
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A full link for e-mails, built on ``PORTAL_BASE_URL`` (also outside a request)."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return current_app.config["PORTAL_BASE_URL"] + path
+
+
+def _render_parts(kind: str, context: dict[str, Any]) -> dict[str, str]:
+    template = current_app.jinja_env.get_template(f"notifications/mail/{kind}.html")
+    module = template.make_module(vars=context)
+    parts = {}
+    for name in ("subject", "text", "inbox"):
+        parts[name] = str(getattr(module, name)()).strip()
+    parts["html"] = str(
+        current_app.jinja_env.get_template("notifications/mail/_layout.html").render(
+            body=Markup(str(module.html()).strip()), subject=parts["subject"], **context
+        )
+    )
+    return parts
+
+
+def notify(
+    user: User,
+    kind: str,
+    *,
+    link: str | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    email: bool = True,
+    mandatory: bool = False,
+    recipient: str | None = None,
+    dedupe_key: str | None = None,
+    **context: Any,
+) -> Notification:
+    """Record one notification for ``user``; it goes out once the transaction commits."""
+    locale = user.locale or "nl"
+    context = {
+        "user": user,
+        "link": link,
+        "preferences_url": absolute_url("accounts.account"),
+        "base_url": current_app.config["PORTAL_BASE_URL"],
+        "municipality": current_app.config["PORTAL_MUNICIPALITY"],
+        **context,
+    }
+    with force_locale(locale):
+        parts = _render_parts(kind, context)
+    notification = Notification(
+        user_id=user.id,
+        kind=kind,
+        object_type=object_type,
+        object_id=object_id,
+        locale=locale,
+        recipient=recipient or user.email,
+        subject=parts["subject"],
+        body_text=parts["text"],
+        body_html=parts["html"],
+        inbox_text=parts["inbox"],
+        link=link,
+        message_id=f"<{uuid.uuid4()}@wijkkracht>",
+        dedupe_key=dedupe_key,
+        mandatory=mandatory,
+        email_state=EmailState.WAITING.value if email else EmailState.NOT_EMAILED.value,
+    )
+    db.session.add(notification)
+    db.session.flush()
+    if email:
+        db.session.info.setdefault(PENDING_KEY, []).append(notification.id)
+    return notification
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_committed(session: Session) -> None:
+    """Move the ids of committed notifications to the list ``dispatch`` works through."""
+    pending = session.info.pop(PENDING_KEY, None)
+    if pending:
+        session.info.setdefault("wijkkracht_committed_notifications", []).extend(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def take_committed_ids() -> list[int]:
+    return list(db.session.info.pop("wijkkracht_committed_notifications", []))

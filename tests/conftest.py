@@ -1,0 +1,291 @@
+"""Test harness: real PostgreSQL (or SQLite), migrations once, a rolled-back transaction per test,
+factories, query counting, an in-process SMTP server, a live server for browser tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from portal import create_app
+from portal.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE_KIND = os.environ.get("PORTAL_TEST_DATABASE", "postgresql")
+PG_BASE = os.environ.get("PORTAL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+TMP = Path(tempfile.mkdtemp(prefix="wijkkracht-tests-"))
+PASSWORD = "wijkkracht-demo"
+
+
+def database_url(name: str) -> str:
+    if DATABASE_KIND == "sqlite":
+        return f"sqlite:///{TMP / (name + '.sqlite')}"
+    return f"{PG_BASE}/{name}"
+
+
+def make_app(name: str, **overrides: Any) -> Flask:
+    instance = TMP / f"instance-{name}"
+    instance.mkdir(parents=True, exist_ok=True)
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-1234567890",
+        "SQLALCHEMY_DATABASE_URI": database_url(name),
+        "WTF_CSRF_ENABLED": False,
+        "PORTAL_MAIL_DIR": str(instance / "mail"),
+        "PORTAL_UPLOAD_DIR": str(instance / "uploads"),
+        "PORTAL_BASE_URL": "http://localhost",
+        "PORTAL_REDIS_URL": None,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def reset_schema(app: Flask) -> None:
+    """Drop everything and build the schema with the migrations, as production does."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        else:
+            db.engine.dispose()
+            path = Path(db.engine.url.database or "")
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    application = make_app("wijkkracht_test")
+    reset_schema(application)
+    with application.app_context():
+        from portal.demo import seed_demo
+
+        seed_demo()
+        db.session.commit()
+        db.session.remove()
+        db.session.configure(join_transaction_mode="create_savepoint")
+    yield application
+
+
+@pytest.fixture
+def database(app: Flask) -> Iterator[Any]:
+    """One transaction per test, rolled back at the end; the app's commits become savepoints."""
+    with app.app_context():
+        engines = db._app_engines[app]  # noqa: SLF001 - the documented way has no per-test bind
+        engine = engines[None]
+        connection = engine.connect()
+        transaction = connection.begin()
+        engines[None] = connection
+        try:
+            yield db
+        finally:
+            db.session.remove()
+            engines[None] = engine
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, database: Any) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def count_queries(app: Flask, database: Any) -> Any:
+    """``with count_queries() as counted: ...`` then ``counted.count`` / ``counted.statements``."""
+
+    class Counter:
+        def __init__(self) -> None:
+            self.statements: list[str] = []
+
+        @property
+        def count(self) -> int:
+            return len(self.statements)
+
+    @contextmanager
+    def counting() -> Iterator[Counter]:
+        counter = Counter()
+        connection = db._app_engines[app][None]  # noqa: SLF001
+
+        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                counter.statements.append(statement)
+
+        event.listen(connection, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(connection, "before_cursor_execute", before)
+
+    return counting
+
+
+# --- factories ----------------------------------------------------------------------------------
+
+
+class Factory:
+    """Create rows for tests; everything flushes into the test's transaction."""
+
+    def __init__(self) -> None:
+        self.counter = 0
+
+    def user(
+        self,
+        *,
+        roles: tuple[str, ...] = ("resident",),
+        postcode: str = "7533AB",
+        verified: bool = True,
+        password: str = PASSWORD,
+        name: str | None = None,
+        email: str | None = None,
+        boroughs: tuple[str, ...] = (),
+        council: tuple[str, str] | None = None,
+    ) -> Any:
+        from sqlalchemy import select
+
+        from portal.accounts.models import CaseOfficerBorough, User, UserRole
+        from portal.accounts.passwords import hash_password
+        from portal.districts.models import Borough, Council, CouncilMembership
+        from portal.districts.services import district_for_postcode
+        from portal.timeutil import utcnow
+
+        self.counter += 1
+        user = User(
+            name=name or f"Testpersoon {self.counter}",
+            email=email or f"test{self.counter}-{os.getpid()}@example.org",
+            password_hash=_hash_cache(password, hash_password),
+            postcode=postcode,
+            house_number=str(self.counter),
+            district=district_for_postcode(postcode),
+            adult_confirmed_at=utcnow(),
+            email_verified_at=utcnow() if verified else None,
+        )
+        for role in roles:
+            user.role_links.append(UserRole(role=role))
+        db.session.add(user)
+        db.session.flush()
+        for borough_name in boroughs:
+            borough = db.session.scalar(select(Borough).where(Borough.name == borough_name))
+            db.session.add(CaseOfficerBorough(user_id=user.id, borough_id=borough.id))
+        if council:
+            found = db.session.scalar(select(Council).where(Council.name == council[0]))
+            db.session.add(CouncilMembership(council=found, user=user, role=council[1]))
+        db.session.flush()
+        db.session.refresh(user)
+        return user
+
+
+_HASHES: dict[str, str] = {}
+
+
+def _hash_cache(password: str, hasher: Any) -> str:
+    if password not in _HASHES:
+        _HASHES[password] = hasher(password)
+    return _HASHES[password]
+
+
+@pytest.fixture
+def factory(database: Any) -> Factory:
+    return Factory()
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/inloggen", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Any:
+    def do(user: Any, password: str = PASSWORD) -> Any:
+        response = login(client, user.email, password)
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:2000]
+        return response
+
+    return do
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- SMTP ---------------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """Messages received by the in-process SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.refuse = False
+        self.lock = threading.Lock()
+
+    def handle(self, envelope: Any) -> str:
+        import email
+        from email import policy
+
+        if self.refuse:
+            return "451 4.3.0 Try again later (test server refuses)"
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 2.0.0 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if m["To"] == address]
+
+    @staticmethod
+    def text(message: Any) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    @staticmethod
+    def link(message: Any) -> str:
+        found = re.search(r"http://localhost(/\S+)", Mailbox.text(message))
+        assert found, Mailbox.text(message)
+        return found.group(1)
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            return mailbox.handle(envelope)
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(app: Flask, smtp_server: tuple[Mailbox, int]) -> Iterator[Mailbox]:
+    """Send real SMTP to the in-process server during this test."""
+    box, port = smtp_server
+    box.messages.clear()
+    box.refuse = False
+    saved = {k: app.config[k] for k in ("PORTAL_MAIL_BACKEND", "PORTAL_SMTP_HOST", "PORTAL_SMTP_PORT")}
+    app.config.update(PORTAL_MAIL_BACKEND="smtp", PORTAL_SMTP_HOST="127.0.0.1", PORTAL_SMTP_PORT=port)
+    yield box
+    app.config.update(saved)

@@ -102,8 +102,21 @@ def database(app: Flask) -> Iterator[Any]:
             connection.close()
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (fresh ``g`` and session), as in production.
+
+    Without this, Flask reuses the test's app context for every request, and values cached in
+    ``g`` (such as the logged-in user) would leak from one request into the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask, database: Any) -> FlaskClient:
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 

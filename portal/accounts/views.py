@@ -248,7 +248,7 @@ def change_password() -> Response:
         else:
             services.set_password(current_user, form.password.data, action="account.password_changed")
             db.session.commit()
-            login_user(current_user)  # keep this session, with the new session token
+            login_user(current_user._get_current_object())  # this session continues, new token
             flash(_("Uw wachtwoord is gewijzigd."), "success")
             return redirect_after_post(url_for("accounts.account"))
     return render(

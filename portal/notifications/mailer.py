@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 from flask import current_app
 
 from portal.notifications.models import Notification
+
+
+SMTP_POLICY = policy.SMTP
 
 
 class DeliveryError(Exception):
@@ -69,7 +73,8 @@ def _send_smtp(message: EmailMessage) -> str:
             code, answer = smtp.rcpt(message["To"])
             if code not in (250, 251):
                 raise DeliveryError(f"RCPT TO refused: {code} {answer.decode(errors='replace')}")
-            code, answer = smtp.data(bytes(message))
+            # SMTP wants CRLF line ends; smtplib only fixes them for str, not bytes.
+            code, answer = smtp.data(message.as_bytes(policy=SMTP_POLICY))
             if code != 250:
                 raise DeliveryError(f"DATA refused: {code} {answer.decode(errors='replace')}")
             return f"{code} {answer.decode(errors='replace')}"

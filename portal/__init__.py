@@ -24,6 +24,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path, test_config))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    if app.testing and app.config.get("PORTAL_FAST_PASSWORD_HASHING"):
+        from portal.accounts.passwords import use_fast_hashing
+
+        use_fast_hashing()
+
     from portal import models  # noqa: F401 - registers every model with the metadata
     from portal.extensions import babel, csrf, db, htmx, login_manager, migrate, rq
 

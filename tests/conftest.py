@@ -47,6 +47,7 @@ def make_app(name: str, **overrides: Any) -> Flask:
         "PORTAL_BASE_URL": "http://localhost",
         "PORTAL_REDIS_URL": None,
         "SERVER_NAME": None,
+        "PORTAL_FAST_PASSWORD_HASHING": True,
     }
     config.update(overrides)
     return create_app(config)
@@ -217,6 +218,21 @@ def _hash_cache(password: str, hasher: Any) -> str:
 @pytest.fixture
 def factory(database: Any) -> Factory:
     return Factory()
+
+
+@pytest.fixture
+def personas(factory: Factory) -> dict[str, Any]:
+    return {
+        "anonymous": None,
+        "resident": factory.user(postcode="7533AB"),
+        "other_resident": factory.user(postcode="7511AB"),
+        "council_member": factory.user(council=("Dorpsraad Glanerbrug", "chair")),
+        "other_council_member": factory.user(postcode="7545AB", council=("Wijkraad Stadsveld", "member")),
+        "case_officer": factory.user(roles=("case_officer",), boroughs=("Oost",)),
+        "finance": factory.user(roles=("finance",)),
+        "admin": factory.user(roles=("admin",)),
+    }
+
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:

@@ -34,6 +34,13 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(words | _DUTCH_COMMON)
 
 
+def use_fast_hashing() -> None:
+    """Cheap argon2 parameters, for the test suite only (create_app allows it only when testing).
+    Hashes carry their own parameters, so verification stays correct either way."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 def is_common(password: str) -> bool:
     return password.strip().lower() in _common_passwords()
 

@@ -102,7 +102,7 @@ def due_notification_ids(limit: int = 500) -> list[int]:
             Notification.email_state == EmailState.SENDING.value,
             Notification.claimed_at < now - STALE_CLAIM,
         )
-        .values(email_state=EmailState.WAITING.value)
+        .values(email_state=EmailState.WAITING.value, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
     ids = list(

@@ -1,0 +1,117 @@
+"""Every route of the app, with who may use it, tried as every kind of user.
+
+A route that is not listed here makes ``test_every_route_is_in_the_matrix`` fail: add it with
+the roles that may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from portal.extensions import db
+from portal.notifications.services import notify
+
+PERSONAS = [
+    "anonymous",
+    "resident",
+    "other_resident",
+    "council_member",
+    "other_council_member",
+    "case_officer",
+    "finance",
+    "admin",
+]
+EVERYONE = frozenset(PERSONAS)
+SIGNED_IN = EVERYONE - {"anonymous"}
+RESIDENTS = frozenset({"resident", "other_resident", "council_member", "other_council_member"})
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str | Callable[[dict[str, Any]], str]
+    allowed: frozenset[str]
+    method: str = "GET"
+    data: dict[str, str] = field(default_factory=dict)
+    # Status codes that count as "used it" for an allowed persona.
+    ok: tuple[int, ...] = (200, 302, 303)
+
+
+MATRIX: dict[str, Route] = {
+    "public.home": Route("/", EVERYONE),
+    "public.privacy": Route("/privacy", EVERYONE),
+    "public.accessibility": Route("/toegankelijkheid", EVERYONE),
+    "public.healthz": Route("/healthz", EVERYONE),
+    "public.start": Route("/start", EVERYONE),
+    "public.set_language": Route("/taal", EVERYONE, "POST", {"locale": "en", "next": "/"}),
+    "accounts.register": Route("/account-maken", EVERYONE),
+    "accounts.check_your_mail": Route("/account-maken/controleer-uw-mail", EVERYONE),
+    "accounts.resend_verification": Route(
+        "/account-maken/opnieuw-sturen", EVERYONE, "POST", {"email": "x@example.org"}
+    ),
+    # Signed links: open to whoever holds the link; a wrong token is a clear 400 for everyone.
+    "accounts.verify_email": Route("/e-mail-bevestigen/ongeldig", EVERYONE, ok=(400,)),
+    "accounts.reset_password": Route("/wachtwoord-herstellen/ongeldig", EVERYONE, ok=(400,)),
+    "accounts.login": Route("/inloggen", EVERYONE),
+    "accounts.logout": Route("/uitloggen", EVERYONE, "POST"),
+    "accounts.forgot_password": Route("/wachtwoord-vergeten", EVERYONE),
+    "accounts.account": Route("/mijn-account", SIGNED_IN),
+    "accounts.change_password": Route("/mijn-account/wachtwoord", SIGNED_IN, "POST", ok=(422,)),
+    "accounts.change_email": Route("/mijn-account/e-mailadres", SIGNED_IN, "POST", ok=(422,)),
+    "applications.mine": Route("/mijn-aanvragen", RESIDENTS),
+    "reviews.queue": Route("/werkvoorraad", frozenset({"case_officer"})),
+    "reviews.council_requests": Route(
+        "/wijkorgaan", frozenset({"council_member", "other_council_member"})
+    ),
+    "money.payments": Route("/betalingen", frozenset({"finance"})),
+    "admin.index": Route("/beheer/", frozenset({"admin"})),
+    "notifications.inbox": Route("/berichten/", SIGNED_IN),
+    "notifications.mark_all_read": Route("/berichten/alles-gelezen", SIGNED_IN, "POST"),
+    # Only the resident's own notification: everyone else gets 404.
+    "notifications.detail": Route(
+        lambda objects: f"/berichten/{objects['resident_notification']}", frozenset({"resident"})
+    ),
+    # Development only (never registered in production, see test_production_has_no_dev_pages).
+    "dev.mail_list": Route("/dev/mail", EVERYONE),
+    "dev.mail_detail": Route("/dev/mail/00000001.eml", EVERYONE, ok=(200, 404)),
+}
+
+
+def test_every_route_is_in_the_matrix(app) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints - set(MATRIX) == set(), "routes missing from the access matrix"
+    assert set(MATRIX) - endpoints == set(), "matrix lists routes that do not exist"
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_route_access_for_every_persona(app, client, personas, endpoint) -> None:
+    route = MATRIX[endpoint]
+    objects = {
+        "resident_notification": notify(
+            personas["resident"], "account_password_changed", link="http://localhost/x", email=False
+        ).id
+    }
+    db.session.commit()
+    path = route.path(objects) if callable(route.path) else route.path
+    failures = []
+    for persona in PERSONAS:
+        session_client = app.test_client()
+        user = personas[persona]
+        if user is not None:
+            login = session_client.post("/inloggen", data={"email": user.email, "password": "wijkkracht-demo"})
+            assert login.status_code == 303, persona
+        response = session_client.open(path, method=route.method, data=route.data)
+        status = response.status_code
+        to_login = status == 302 and "/inloggen" in (response.location or "")
+        if persona in route.allowed:
+            if status not in route.ok or to_login:
+                failures.append(f"{persona} should be able to use it: got {status}")
+        elif persona == "anonymous":
+            if not to_login:
+                failures.append(f"anonymous should be sent to the login page: got {status}")
+        elif status not in (403, 404):
+            failures.append(f"{persona} should get 403 or 404: got {status}")
+    assert not failures, f"{route.method} {path}: " + "; ".join(failures)

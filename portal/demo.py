@@ -69,12 +69,31 @@ COUNCILS = [
 
 # e-mail (before @), name, roles, postcode, house number, council membership, case boroughs
 ACCOUNTS: list[dict[str, object]] = [
-    {"local": "bewoner", "name": "Anna de Vries", "roles": ["resident"], "postcode": "7533AB", "number": "12"},
-    {"local": "bewoner2", "name": "Bram Jansen", "roles": ["resident"], "postcode": "7511JK", "number": "5"},
+    {
+        "local": "bewoner",
+        "name": "Anna de Vries",
+        "roles": ["resident"],
+        "postcode": "7533AB",
+        "number": "12",
+    },
+    {
+        "local": "bewoner2",
+        "name": "Bram Jansen",
+        "roles": ["resident"],
+        "postcode": "7511JK",
+        "number": "5",
+    },
     *[
-        {"local": f"buur{n}", "name": name, "roles": ["resident"], "postcode": "7533AC", "number": str(n * 2)}
+        {
+            "local": f"buur{n}",
+            "name": name,
+            "roles": ["resident"],
+            "postcode": "7533AC",
+            "number": str(n * 2),
+        }
         for n, name in enumerate(
-            ["Cor Hendriks", "Daan Peters", "Els Willems", "Fatima El Amrani", "Gijs Meijer"], start=1
+            ["Cor Hendriks", "Daan Peters", "Els Willems", "Fatima El Amrani", "Gijs Meijer"],
+            start=1,
         )
     ],
     {
@@ -101,8 +120,18 @@ ACCOUNTS: list[dict[str, object]] = [
         "number": "21",
         "council": ("Wijkraad Stadsveld", "secretary"),
     },
-    {"local": "behandelaar", "name": "Eva Mulder", "roles": ["case_officer"], "boroughs": ["Oost", "Centrum"]},
-    {"local": "behandelaar2", "name": "Frank de Boer", "roles": ["case_officer"], "boroughs": ["Oost", "Noord"]},
+    {
+        "local": "behandelaar",
+        "name": "Eva Mulder",
+        "roles": ["case_officer"],
+        "boroughs": ["Oost", "Centrum"],
+    },
+    {
+        "local": "behandelaar2",
+        "name": "Frank de Boer",
+        "roles": ["case_officer"],
+        "boroughs": ["Oost", "Noord"],
+    },
     {"local": "financien", "name": "Gert Visser", "roles": ["finance"]},
     {"local": "beheerder", "name": "Hanna Kok", "roles": ["admin"]},
 ]
@@ -110,7 +139,9 @@ ACCOUNTS: list[dict[str, object]] = [
 DEMO_DOMAIN = "demo.wijkkracht.nl"
 
 
-def _get_or_create(model: type, defaults: dict[str, object] | None = None, **keys: object) -> object:
+def _get_or_create(
+    model: type, defaults: dict[str, object] | None = None, **keys: object
+) -> object:
     instance = db.session.scalar(select(model).filter_by(**keys))
     if instance is None:
         instance = model(**keys, **(defaults or {}))
@@ -120,16 +151,17 @@ def _get_or_create(model: type, defaults: dict[str, object] | None = None, **key
 
 
 def _slug(name: str) -> str:
-    return (
-        name.lower().replace("/", "-").replace(" ", "-").replace("--", "-")
-    )
+    return name.lower().replace("/", "-").replace(" ", "-").replace("--", "-")
 
 
 def seed_demo(year: int | None = None) -> dict[str, int]:
     if current_app.config["PORTAL_ENV"] == "production":
         raise RuntimeError("Demo data never loads in production.")
     year = year or date.today().year
-    boroughs = {name: _get_or_create(Borough, name=name, defaults={"slug": _slug(name)}) for name in BOROUGHS}
+    boroughs = {
+        name: _get_or_create(Borough, name=name, defaults={"slug": _slug(name)})
+        for name in BOROUGHS
+    }
     districts: dict[str, District] = {}
     for name, borough, euros, areas in DISTRICTS:
         district = _get_or_create(

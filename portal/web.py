@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -21,7 +22,7 @@ from flask_babel import format_date, format_datetime, get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
@@ -205,18 +206,16 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["date_nl"] = lambda value: format_date(value, "d MMMM y") if value else ""
-    app.jinja_env.filters["datetime_nl"] = (
-        lambda value: format_datetime(value, "d MMMM y, HH:mm") if value else ""
+    app.jinja_env.filters["datetime_nl"] = lambda value: (
+        format_datetime(value, "d MMMM y, HH:mm") if value else ""
     )
 
 
 def _hx_headers() -> Markup:
+    """The CSRF header for htmx as JSON, escaped for a double-quoted attribute."""
     from flask_wtf.csrf import generate_csrf
-    from markupsafe import escape
 
-    import json
-
-    return Markup(escape(json.dumps({"X-CSRFToken": generate_csrf()})))
+    return escape(json.dumps({"X-CSRFToken": generate_csrf()}))
 
 
 def _navigation() -> list[tuple[str, Any]]:
@@ -254,12 +253,18 @@ ERROR_TITLES = {
 ERROR_EXPLANATIONS = {
     400: lazy_gettext("Wij begrijpen dit verzoek niet. Ga terug en probeer het opnieuw."),
     403: lazy_gettext("U mag deze pagina niet bekijken. Bent u met het juiste account ingelogd?"),
-    404: lazy_gettext("Deze pagina bestaat niet (meer). Controleer het adres of ga naar de startpagina."),
-    405: lazy_gettext("Deze handeling kan niet op deze manier. Ga terug en gebruik de knoppen op de pagina."),
+    404: lazy_gettext(
+        "Deze pagina bestaat niet (meer). Controleer het adres of ga naar de startpagina."
+    ),
+    405: lazy_gettext(
+        "Deze handeling kan niet op deze manier. Ga terug en gebruik de knoppen op de pagina."
+    ),
     413: lazy_gettext("Het bestand is groter dan is toegestaan. Kies een kleiner bestand."),
     422: lazy_gettext("Een paar gegevens kloppen niet. Ga terug en verbeter ze."),
     429: lazy_gettext("U heeft het te vaak geprobeerd. Wacht even en probeer het dan opnieuw."),
-    500: lazy_gettext("Er ging bij ons iets mis. Uw gegevens zijn niet verloren. Probeer het later opnieuw."),
+    500: lazy_gettext(
+        "Er ging bij ons iets mis. Uw gegevens zijn niet verloren. Probeer het later opnieuw."
+    ),
 }
 
 

@@ -89,7 +89,7 @@ def app() -> Iterator[Flask]:
 def database(app: Flask) -> Iterator[Any]:
     """One transaction per test, rolled back at the end; the app's commits become savepoints."""
     with app.app_context():
-        engines = db._app_engines[app]  # noqa: SLF001 - the documented way has no per-test bind
+        engines = db._app_engines[app]
         engine = engines[None]
         connection = engine.connect()
         transaction = connection.begin()
@@ -136,7 +136,7 @@ def count_queries(app: Flask, database: Any) -> Any:
     @contextmanager
     def counting() -> Iterator[Counter]:
         counter = Counter()
-        connection = db._app_engines[app][None]  # noqa: SLF001
+        connection = db._app_engines[app][None]
 
         def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
@@ -227,12 +227,13 @@ def personas(factory: Factory) -> dict[str, Any]:
         "resident": factory.user(postcode="7533AB"),
         "other_resident": factory.user(postcode="7511AB"),
         "council_member": factory.user(council=("Dorpsraad Glanerbrug", "chair")),
-        "other_council_member": factory.user(postcode="7545AB", council=("Wijkraad Stadsveld", "member")),
+        "other_council_member": factory.user(
+            postcode="7545AB", council=("Wijkraad Stadsveld", "member")
+        ),
         "case_officer": factory.user(roles=("case_officer",), boroughs=("Oost",)),
         "finance": factory.user(roles=("finance",)),
         "admin": factory.user(roles=("admin",)),
     }
-
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
@@ -298,7 +299,7 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     mailbox = Mailbox()
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             return mailbox.handle(envelope)
 
     port = free_port()
@@ -314,7 +315,11 @@ def mailbox(app: Flask, smtp_server: tuple[Mailbox, int]) -> Iterator[Mailbox]:
     box, port = smtp_server
     box.messages.clear()
     box.refuse = False
-    saved = {k: app.config[k] for k in ("PORTAL_MAIL_BACKEND", "PORTAL_SMTP_HOST", "PORTAL_SMTP_PORT")}
-    app.config.update(PORTAL_MAIL_BACKEND="smtp", PORTAL_SMTP_HOST="127.0.0.1", PORTAL_SMTP_PORT=port)
+    saved = {
+        k: app.config[k] for k in ("PORTAL_MAIL_BACKEND", "PORTAL_SMTP_HOST", "PORTAL_SMTP_PORT")
+    }
+    app.config.update(
+        PORTAL_MAIL_BACKEND="smtp", PORTAL_SMTP_HOST="127.0.0.1", PORTAL_SMTP_PORT=port
+    )
     yield box
     app.config.update(saved)

@@ -101,7 +101,9 @@ def test_route_access_for_every_persona(app, client, personas, endpoint) -> None
         session_client = app.test_client()
         user = personas[persona]
         if user is not None:
-            login = session_client.post("/inloggen", data={"email": user.email, "password": "wijkkracht-demo"})
+            login = session_client.post(
+                "/inloggen", data={"email": user.email, "password": "wijkkracht-demo"}
+            )
             assert login.status_code == 303, persona
         response = session_client.open(path, method=route.method, data=route.data)
         status = response.status_code

@@ -53,14 +53,18 @@ def test_register_verify_and_log_in(client, mailbox) -> None:
     assert "Bevestig uw e-mailadres" in message["Subject"]
     link = mailbox.link(message)
     # Not verified yet: login explains what to do.
-    response = client.post("/inloggen", data={"email": "nieuw@example.org", "password": GOOD_PASSWORD})
+    response = client.post(
+        "/inloggen", data={"email": "nieuw@example.org", "password": GOOD_PASSWORD}
+    )
     assert response.status_code == 422
     assert "nog niet bevestigd" in response.get_data(as_text=True)
     response = client.get(link)
     assert response.status_code == 302 and response.location.endswith("/inloggen")
     db.session.refresh(user)
     assert user.is_verified
-    response = client.post("/inloggen", data={"email": "NIEUW@example.org ", "password": GOOD_PASSWORD})
+    response = client.post(
+        "/inloggen", data={"email": "NIEUW@example.org ", "password": GOOD_PASSWORD}
+    )
     assert response.status_code == 303 and response.location == "/mijn-aanvragen"
     page = client.get("/mijn-aanvragen").get_data(as_text=True)
     assert "Mijn aanvragen" in page and "Glanerbrug" in page
@@ -100,7 +104,10 @@ def test_register_errors_are_dutch_next_to_the_field_and_keep_input(
     # What was typed stays (passwords excepted).
     for kept in ("name", "email", "postcode", "house_number"):
         if data[kept].strip():
-            assert f'value="{data[kept].strip() if kept != "email" else data[kept].strip().lower()}"' in html
+            assert (
+                f'value="{data[kept].strip() if kept != "email" else data[kept].strip().lower()}"'
+                in html
+            )
     assert db.session.scalar(select(func.count(User.id)).where(User.name == data["name"])) == 0
 
 
@@ -136,7 +143,12 @@ def test_wrong_password_and_unknown_account_get_the_same_answer(client, factory)
 def test_login_is_throttled_per_account_with_a_time_to_try_again(client, factory) -> None:
     user = factory.user()
     for _ in range(5):
-        assert client.post("/inloggen", data={"email": user.email, "password": "fout-fout-fout"}).status_code == 422
+        assert (
+            client.post(
+                "/inloggen", data={"email": user.email, "password": "fout-fout-fout"}
+            ).status_code
+            == 422
+        )
     response = client.post("/inloggen", data={"email": user.email, "password": "wijkkracht-demo"})
     assert response.status_code == 429
     html = response.get_data(as_text=True)
@@ -144,16 +156,25 @@ def test_login_is_throttled_per_account_with_a_time_to_try_again(client, factory
     assert int(response.headers["Retry-After"]) > 0
     # Another account from the same address is not blocked by this account's failures.
     other = factory.user()
-    assert client.post("/inloggen", data={"email": other.email, "password": "wijkkracht-demo"}).status_code == 303
+    assert (
+        client.post(
+            "/inloggen", data={"email": other.email, "password": "wijkkracht-demo"}
+        ).status_code
+        == 303
+    )
 
 
 def test_login_is_throttled_per_address(client, app, factory) -> None:
     app.config["PORTAL_LOGIN_MAX_PER_ADDRESS"] = 3
     try:
         for n in range(3):
-            client.post("/inloggen", data={"email": f"onbekend{n}@example.org", "password": "x" * 12})
+            client.post(
+                "/inloggen", data={"email": f"onbekend{n}@example.org", "password": "x" * 12}
+            )
         user = factory.user()
-        response = client.post("/inloggen", data={"email": user.email, "password": "wijkkracht-demo"})
+        response = client.post(
+            "/inloggen", data={"email": user.email, "password": "wijkkracht-demo"}
+        )
     finally:
         app.config["PORTAL_LOGIN_MAX_PER_ADDRESS"] = 20
     assert response.status_code == 429
@@ -163,9 +184,18 @@ def test_old_failures_no_longer_count(client, factory) -> None:
     user = factory.user()
     long_ago = utcnow() - timedelta(hours=1)
     for _ in range(10):
-        db.session.add(LoginAttempt(email=user.email, address="127.0.0.1", succeeded=False, created_at=long_ago))
+        db.session.add(
+            LoginAttempt(
+                email=user.email, address="127.0.0.1", succeeded=False, created_at=long_ago
+            )
+        )
     db.session.flush()
-    assert client.post("/inloggen", data={"email": user.email, "password": "wijkkracht-demo"}).status_code == 303
+    assert (
+        client.post(
+            "/inloggen", data={"email": user.email, "password": "wijkkracht-demo"}
+        ).status_code
+        == 303
+    )
 
 
 def test_session_is_renewed_at_login(client, factory) -> None:
@@ -181,12 +211,14 @@ def test_session_is_renewed_at_login(client, factory) -> None:
 def test_login_follows_only_local_next(client, factory) -> None:
     user = factory.user()
     response = client.post(
-        "/inloggen", data={"email": user.email, "password": "wijkkracht-demo", "next": "https://evil.example/"}
+        "/inloggen",
+        data={"email": user.email, "password": "wijkkracht-demo", "next": "https://evil.example/"},
     )
     assert response.location == "/mijn-aanvragen"
     client.post("/uitloggen")
     response = client.post(
-        "/inloggen", data={"email": user.email, "password": "wijkkracht-demo", "next": "/berichten/"}
+        "/inloggen",
+        data={"email": user.email, "password": "wijkkracht-demo", "next": "/berichten/"},
     )
     assert response.location == "/berichten/"
 
@@ -202,7 +234,9 @@ def test_login_follows_only_local_next(client, factory) -> None:
     ],
 )
 def test_each_role_lands_on_its_own_start_page(client, factory, roles, council, start) -> None:
-    user = factory.user(roles=roles, council=council, boroughs=("Oost",) if "case_officer" in roles else ())
+    user = factory.user(
+        roles=roles, council=council, boroughs=("Oost",) if "case_officer" in roles else ()
+    )
     response = client.post("/inloggen", data={"email": user.email, "password": "wijkkracht-demo"})
     assert response.location == start
     page = client.get(start)
@@ -221,11 +255,16 @@ def test_forgotten_password_by_mail_link(client, mailbox, factory) -> None:
     link = mailbox.link(message)
     response = client.post(link, data={"password": "kort", "password_confirm": "kort"})
     assert response.status_code == 422
-    response = client.post(link, data={"password": GOOD_PASSWORD, "password_confirm": GOOD_PASSWORD})
+    response = client.post(
+        link, data={"password": GOOD_PASSWORD, "password_confirm": GOOD_PASSWORD}
+    )
     assert response.status_code == 303
     # The link works once: the password it was made for has changed.
     assert client.get(link).status_code == 400
-    assert client.post("/inloggen", data={"email": user.email, "password": GOOD_PASSWORD}).status_code == 303
+    assert (
+        client.post("/inloggen", data={"email": user.email, "password": GOOD_PASSWORD}).status_code
+        == 303
+    )
     assert any("gewijzigd" in m["Subject"] for m in mailbox.messages)
 
 
@@ -263,16 +302,24 @@ def test_change_email_is_reverified(client, mailbox, factory, login_as) -> None:
     login_as(user)
     taken = client.post(
         "/mijn-account/e-mailadres",
-        data={"email-new_email": "bewoner@demo.wijkkracht.nl", "email-current_password": "wijkkracht-demo"},
+        data={
+            "email-new_email": "bewoner@demo.wijkkracht.nl",
+            "email-current_password": "wijkkracht-demo",
+        },
     )
     assert taken.status_code == 422
     response = client.post(
         "/mijn-account/e-mailadres",
-        data={"email-new_email": "Nieuw.Adres@example.org", "email-current_password": "wijkkracht-demo"},
+        data={
+            "email-new_email": "Nieuw.Adres@example.org",
+            "email-current_password": "wijkkracht-demo",
+        },
     )
     assert response.status_code == 303
     db.session.refresh(user)
-    assert user.email != "nieuw.adres@example.org" and user.pending_email == "nieuw.adres@example.org"
+    assert (
+        user.email != "nieuw.adres@example.org" and user.pending_email == "nieuw.adres@example.org"
+    )
     [message] = mailbox.to("nieuw.adres@example.org")
     client.get(mailbox.link(message))
     db.session.refresh(user)

@@ -37,7 +37,11 @@ def test_flask_db_upgrade_builds_the_schema_on_an_empty_database() -> None:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update(FLASK_APP="portal:create_app", PORTAL_DATABASE_URL=url, PORTAL_INSTANCE_PATH=str(TMP / "empty"))
+    env.update(
+        FLASK_APP="portal:create_app",
+        PORTAL_DATABASE_URL=url,
+        PORTAL_INSTANCE_PATH=str(TMP / "empty"),
+    )
     result = subprocess.run(
         [sys.executable, "-m", "flask", "db", "upgrade"],
         cwd=ROOT,
@@ -50,16 +54,24 @@ def test_flask_db_upgrade_builds_the_schema_on_an_empty_database() -> None:
     engine = create_engine(url.replace("postgresql+psycopg", "postgresql+psycopg"))
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
-    assert {"users", "districts", "councils", "rulesets", "audit_records", "notifications"} <= tables
+    assert {
+        "users",
+        "districts",
+        "councils",
+        "rulesets",
+        "audit_records",
+        "notifications",
+    } <= tables
 
 
 def test_audit_log_is_append_only_in_the_database(database, factory) -> None:
     user = factory.user()
     entry = record(actor_id=user.id, action="test.done", object_type="user", object_id=user.id)
     db.session.flush()
-    with pytest.raises(DBAPIError, match="append-only"):
-        with db.session.begin_nested():
-            db.session.execute(text("UPDATE audit_records SET reason = 'rewritten' WHERE id = :id"), {"id": entry.id})
-    with pytest.raises(DBAPIError, match="append-only"):
-        with db.session.begin_nested():
-            db.session.execute(text("DELETE FROM audit_records WHERE id = :id"), {"id": entry.id})
+    with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
+        db.session.execute(
+            text("UPDATE audit_records SET reason = 'rewritten' WHERE id = :id"),
+            {"id": entry.id},
+        )
+    with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
+        db.session.execute(text("DELETE FROM audit_records WHERE id = :id"), {"id": entry.id})

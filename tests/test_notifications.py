@@ -35,7 +35,12 @@ def test_nothing_is_sent_when_the_change_rolls_back(database, factory, mailbox) 
 
     dispatch_committed()
     assert mailbox.messages == []
-    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.user_id == user.id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(Notification.user_id == user.id)
+        )
+        == 0
+    )
 
 
 def test_delivering_twice_sends_once(database, factory, mailbox) -> None:
@@ -101,7 +106,9 @@ def test_inbox_shows_notifications_with_unread_count(client, factory, login_as) 
     assert '<span class="badge">1' in page
     assert client.get(f"/berichten/{theirs.id}").status_code == 404
     detail = client.get(f"/berichten/{mine.id}")
-    assert detail.status_code == 200 and "Op andere apparaten bent u uitgelogd" in detail.get_data(as_text=True)
+    assert detail.status_code == 200 and "Op andere apparaten bent u uitgelogd" in detail.get_data(
+        as_text=True
+    )
     assert '<span class="badge">' not in client.get("/berichten/").get_data(as_text=True)
 
 
@@ -120,7 +127,7 @@ def test_inbox_queries_do_not_grow_with_messages(client, factory, login_as, coun
     assert many.count == few.count
 
 
-# --- with Redis and a real RQ worker ---------------------------------------------------------------
+# --- with Redis and a real RQ worker ---------------------------------------------------
 
 
 @pytest.fixture
@@ -246,7 +253,11 @@ def test_worker_script_refuses_without_redis(monkeypatch) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env["PORTAL_DATABASE_URL"] = "sqlite://"
     result = subprocess.run(
-        [sys.executable, "worker.py", "--burst"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "worker.py", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "PORTAL_REDIS_URL is not set" in result.stderr

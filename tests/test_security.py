@@ -21,14 +21,18 @@ def assert_security_headers(response, where: str) -> None:
     assert response.headers.get("X-Frame-Options") == "DENY", where
 
 
-def test_every_html_response_has_security_headers_and_no_inline_script(app, client, personas) -> None:
+def test_every_html_response_has_security_headers_and_no_inline_script(
+    app, client, personas
+) -> None:
     checked = 0
     for persona in PERSONAS:
         session_client = app.test_client()
         user = personas[persona]
         if user is not None:
-            session_client.post("/inloggen", data={"email": user.email, "password": "wijkkracht-demo"})
-        for endpoint, route in MATRIX.items():
+            session_client.post(
+                "/inloggen", data={"email": user.email, "password": "wijkkracht-demo"}
+            )
+        for route in MATRIX.values():
             if route.method != "GET" or callable(route.path):
                 continue
             response = session_client.get(route.path)
@@ -114,10 +118,16 @@ def test_csrf_token_rides_on_body_for_htmx(csrf_app) -> None:
 
     headers = json.loads(html_module.unescape(found.group(1)))
     token = headers["X-CSRFToken"]
-    ok = client.post("/taal", data={"locale": "en", "next": "/"}, headers={"X-CSRFToken": token, "HX-Request": "true"})
+    ok = client.post(
+        "/taal",
+        data={"locale": "en", "next": "/"},
+        headers={"X-CSRFToken": token, "HX-Request": "true"},
+    )
     assert ok.status_code == 204 and ok.headers["HX-Redirect"] == "/"
     # An htmx request with a stale token reloads the page instead of failing silently.
-    stale = client.post("/taal", data={"locale": "en"}, headers={"X-CSRFToken": "oud", "HX-Request": "true"})
+    stale = client.post(
+        "/taal", data={"locale": "en"}, headers={"X-CSRFToken": "oud", "HX-Request": "true"}
+    )
     assert stale.status_code == 400 and stale.headers["HX-Refresh"] == "true"
 
 
@@ -135,11 +145,11 @@ def test_hsts_over_https(client) -> None:
     assert "Strict-Transport-Security" not in client.get("/privacy").headers
 
 
-def test_https_base_url_makes_cookies_secure(monkeypatch) -> None:
+def test_https_base_url_makes_cookies_secure(monkeypatch, tmp_path) -> None:
     from portal.config import load_config
 
     monkeypatch.setenv("PORTAL_BASE_URL", "https://wijkkracht.enschede.nl")
-    config = load_config("/tmp", None)
+    config = load_config(str(tmp_path), None)
     assert config["SESSION_COOKIE_SECURE"] is True and config["REMEMBER_COOKIE_SECURE"] is True
 
 

@@ -47,7 +47,11 @@ class RegisterForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(message=_l("Vul uw naam in.")), Length(max=120)],
     )
-    email = EmailField(_l("E-mailadres"), filters=[lower_strip], validators=[EMAIL_REQUIRED, EMAIL_VALID, Length(max=254)])
+    email = EmailField(
+        _l("E-mailadres"),
+        filters=[lower_strip],
+        validators=[EMAIL_REQUIRED, EMAIL_VALID, Length(max=254)],
+    )
     password = PasswordField(
         _l("Wachtwoord"),
         validators=[DataRequired(message=_l("Kies een wachtwoord.")), StrongPassword()],
@@ -71,7 +75,9 @@ class RegisterForm(FlaskForm):
     )
     adult = BooleanField(
         _l("Ik ben 18 jaar of ouder"),
-        validators=[DataRequired(message=_l("U moet 18 jaar of ouder zijn om een account te maken."))],
+        validators=[
+            DataRequired(message=_l("U moet 18 jaar of ouder zijn om een account te maken."))
+        ],
     )
 
     def validate_postcode(self, field: StringField) -> None:
@@ -88,7 +94,9 @@ class LoginForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("E-mailadres"), filters=[lower_strip], validators=[EMAIL_REQUIRED, EMAIL_VALID])
+    email = EmailField(
+        _l("E-mailadres"), filters=[lower_strip], validators=[EMAIL_REQUIRED, EMAIL_VALID]
+    )
 
 
 class ResetPasswordForm(FlaskForm):
@@ -114,7 +122,9 @@ class ChangePasswordForm(ResetPasswordForm):
 
 class ChangeEmailForm(FlaskForm):
     new_email = EmailField(
-        _l("Nieuw e-mailadres"), filters=[lower_strip], validators=[EMAIL_REQUIRED, EMAIL_VALID, Length(max=254)]
+        _l("Nieuw e-mailadres"),
+        filters=[lower_strip],
+        validators=[EMAIL_REQUIRED, EMAIL_VALID, Length(max=254)],
     )
     current_password = PasswordField(
         _l("Huidig wachtwoord"),
@@ -123,4 +133,6 @@ class ChangeEmailForm(FlaskForm):
 
 
 class ResendVerificationForm(FlaskForm):
-    email = EmailField(_l("E-mailadres"), filters=[lower_strip], validators=[EMAIL_REQUIRED, EMAIL_VALID])
+    email = EmailField(
+        _l("E-mailadres"), filters=[lower_strip], validators=[EMAIL_REQUIRED, EMAIL_VALID]
+    )

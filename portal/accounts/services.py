@@ -78,7 +78,9 @@ def register(
 
 
 def send_verification(user: User) -> None:
-    link = absolute_url("accounts.verify_email", token=tokens.make_verify_token(user.id, user.email))
+    link = absolute_url(
+        "accounts.verify_email", token=tokens.make_verify_token(user.id, user.email)
+    )
     notify(
         user,
         "account_verify_email",
@@ -99,7 +101,12 @@ def verify_email(token: str) -> User:
     if user.email == email:
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()
-            record(actor_id=user.id, action="account.email_verified", object_type="user", object_id=user.id)
+            record(
+                actor_id=user.id,
+                action="account.email_verified",
+                object_type="user",
+                object_id=user.id,
+            )
         return user
     if user.pending_email == email:
         # A change of address, confirmed from the new mailbox.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
@@ -100,7 +100,10 @@ def resend_verification() -> Response:
             services.send_verification(user)
             db.session.commit()
         session["registered_email"] = form.email.data
-        flash(_("Als dit adres bij ons bekend is en nog niet bevestigd, sturen we een nieuwe link."), "info")
+        flash(
+            _("Als dit adres bij ons bekend is en nog niet bevestigd, sturen we een nieuwe link."),
+            "info",
+        )
     return redirect_after_post(url_for("accounts.check_your_mail"))
 
 
@@ -160,8 +163,13 @@ def login() -> Response:
                     "wij u stuurden, of vraag hieronder een nieuwe aan."
                 )
             )
-            return render("accounts/login.html", form=form, unverified=True,
-                          resend_form=ResendVerificationForm(email=form.email.data), status=422)
+            return render(
+                "accounts/login.html",
+                form=form,
+                unverified=True,
+                resend_form=ResendVerificationForm(email=form.email.data),
+                status=422,
+            )
         db.session.commit()
         if user is None:
             form.password.errors.append(
@@ -246,7 +254,9 @@ def change_password() -> Response:
         if not services.check_password(current_user, form.current_password.data):
             form.current_password.errors.append(_("Uw huidige wachtwoord klopt niet."))
         else:
-            services.set_password(current_user, form.password.data, action="account.password_changed")
+            services.set_password(
+                current_user, form.password.data, action="account.password_changed"
+            )
             db.session.commit()
             login_user(current_user._get_current_object())  # this session continues, new token
             flash(_("Uw wachtwoord is gewijzigd."), "success")
@@ -291,5 +301,3 @@ def change_email() -> Response:
         email_form=form,
         status=422,
     )
-
-

@@ -47,7 +47,9 @@ def index() -> Response:
     mail_counts = dict(
         db.session.execute(
             select(Notification.email_state, func.count())
-            .where(Notification.email_state.in_([EmailState.WAITING.value, EmailState.FAILED.value]))
+            .where(
+                Notification.email_state.in_([EmailState.WAITING.value, EmailState.FAILED.value])
+            )
             .group_by(Notification.email_state)
         ).all()
     )

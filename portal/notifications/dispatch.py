@@ -32,12 +32,12 @@ def _use_json_serializer(app: Flask) -> None:
     primitives only, so JSON is enough and safer. Rebuild the queues with it."""
     from rq import Queue
 
-    queues = rq._queues[app]  # noqa: SLF001 - Flask-RQ 1.0 has no serializer setting
+    queues = rq._queues[app]
     for name, queue in list(queues.items()):
         queues[name] = Queue(
             name,
             connection=queue.connection,
-            is_async=queue._is_async,  # noqa: SLF001
+            is_async=queue._is_async,
             job_class=queue.job_class,
             serializer=JSONSerializer,
         )
@@ -62,9 +62,7 @@ def hand_over(ids: list[int]) -> None:
         return
     try:
         for notification_id in ids:
-            deliver_notification.enqueue(
-                notification_id, result_ttl=3600
-            )
+            deliver_notification.enqueue(notification_id, result_ttl=3600)
     except (RedisError, OSError) as error:
         # The rows are committed and waiting; the relay will hand them over later.
         log.warning("Redis unavailable, %s notifications wait for the relay: %s", len(ids), error)

@@ -12,7 +12,6 @@ from flask import current_app
 
 from portal.notifications.models import Notification
 
-
 SMTP_POLICY = policy.SMTP
 
 
@@ -58,7 +57,9 @@ def _send_smtp(message: EmailMessage) -> str:
     config = current_app.config
     try:
         with smtplib.SMTP(
-            config["PORTAL_SMTP_HOST"], config["PORTAL_SMTP_PORT"], timeout=config["PORTAL_SMTP_TIMEOUT"]
+            config["PORTAL_SMTP_HOST"],
+            config["PORTAL_SMTP_PORT"],
+            timeout=config["PORTAL_SMTP_TIMEOUT"],
         ) as smtp:
             smtp.ehlo()
             if config["PORTAL_SMTP_STARTTLS"]:

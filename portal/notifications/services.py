@@ -41,7 +41,9 @@ def _render_parts(kind: str, context: dict[str, Any]) -> dict[str, str]:
         parts[name] = str(getattr(module, name)()).strip()
     parts["html"] = str(
         current_app.jinja_env.get_template("notifications/mail/_layout.html").render(
-            body=Markup(str(module.html()).strip()), subject=parts["subject"], **context
+            body=Markup(str(module.html()).strip()),  # noqa: S704 - autoescaped template output
+            subject=parts["subject"],
+            **context,
         )
     )
     return parts

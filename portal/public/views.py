@@ -16,7 +16,10 @@ bp = Blueprint("public", __name__)
 @bp.route("/")
 def home() -> Response:
     """The start page: what Wijkkracht is and where to begin."""
-    return render("public/home.html", start_page=start_page_for(current_user) if current_user.is_authenticated else None)
+    return render(
+        "public/home.html",
+        start_page=start_page_for(current_user) if current_user.is_authenticated else None,
+    )
 
 
 @bp.route("/privacy")

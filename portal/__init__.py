@@ -86,6 +86,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     dispatch.init_app(app)
 
+    if app.config["PORTAL_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["PORTAL_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
     from portal.cli import register_cli
 
     register_cli(app)

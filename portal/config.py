@@ -77,6 +77,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "PORTAL_LOGIN_MAX_PER_ACCOUNT": _env_int("LOGIN_MAX_PER_ACCOUNT", 5),
         "PORTAL_LOGIN_MAX_PER_ADDRESS": _env_int("LOGIN_MAX_PER_ADDRESS", 20),
         "PORTAL_DEV_PAGES": env != "production",
+        # Number of proxies in front of the app whose X-Forwarded-For/-Proto to trust.
+        "PORTAL_PROXIES": _env_int("PROXIES", 0),
         "PORTAL_PAGE_SIZE": _env_int("PAGE_SIZE", 25),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],

@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
 export FLASK_APP := portal:create_app
+export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install translations lint services chromium clean
 

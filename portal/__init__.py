@@ -60,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
-    from portal.applications.views import bp as applications_bp
+    from portal.applications import bp as applications_bp
     from portal.money.views import bp as money_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.public.views import bp as public_bp

@@ -1,6 +1,13 @@
 """Import every model so that Alembic and ``create_all`` see the whole schema."""
 
 from portal.accounts.models import CaseOfficerBorough, LoginAttempt, Role, User, UserRole
+from portal.applications.models import (
+    Application,
+    Attachment,
+    BudgetLine,
+    Endorsement,
+    ReferenceCounter,
+)
 from portal.audit.models import AuditRecord
 from portal.districts.models import (
     Borough,
@@ -14,16 +21,21 @@ from portal.notifications.models import Notification
 from portal.rulesets.models import Ruleset
 
 __all__ = [
+    "Application",
+    "Attachment",
     "AuditRecord",
     "Borough",
+    "BudgetLine",
     "CaseOfficerBorough",
     "Council",
     "CouncilMembership",
     "District",
     "DistrictBudget",
+    "Endorsement",
     "LoginAttempt",
     "Notification",
     "PostcodeRange",
+    "ReferenceCounter",
     "Role",
     "Ruleset",
     "User",

@@ -236,6 +236,82 @@ def personas(factory: Factory) -> dict[str, Any]:
     }
 
 
+TINY_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.fixture
+def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
+    """A draft and a submitted application of ``personas["resident"]`` (Glanerbrug), each with
+    a stored attachment; the draft has an endorsement, the submitted one a PDF summary."""
+    import io
+
+    from portal import uploads
+    from portal.applications.models import Application, Attachment, Endorsement, State
+    from portal.timeutil import utcnow
+
+    resident = personas["resident"]
+    root = Path(app.config["PORTAL_UPLOAD_DIR"])
+
+    def attached(application: Any) -> Any:
+        stored = uploads.store(io.BytesIO(TINY_PDF), "offerte.pdf", root=root)
+        attachment = Attachment(
+            kind="quote",
+            storage_key=stored.storage_key,
+            display_name=stored.display_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            uploaded_by_id=resident.id,
+        )
+        application.attachments.append(attachment)
+        db.session.flush()
+        return attachment
+
+    draft = Application(
+        applicant_id=resident.id,
+        district_id=resident.district_id,
+        creation_key="matrix-draft",
+        title="Concept voor de matrix",
+        kaders=[],
+    )
+    submitted = Application(
+        applicant_id=resident.id,
+        district_id=resident.district_id,
+        creation_key="matrix-submitted",
+        title="Ingediend voor de matrix",
+        kaders=["leefbaarheid"],
+        state=State.SUBMITTED.value,
+        reference=f"WB-1999-{os.getpid() % 10000:04d}",
+        submitted_at=utcnow(),
+    )
+    db.session.add_all([draft, submitted])
+    db.session.flush()
+    endorsement = Endorsement(
+        application_id=draft.id,
+        name="Buur",
+        postcode="7533AC",
+        house_number="99",
+        household="7533AC-99",
+        district_id=resident.district_id,
+    )
+    db.session.add(endorsement)
+    pdf = uploads.store(io.BytesIO(TINY_PDF), "samenvatting.pdf", root=root)
+    submitted.pdf_storage_key = pdf.storage_key
+    submitted.pdf_requested_at = submitted.pdf_generated_at = utcnow()
+    draft_attachment = attached(draft)
+    submitted_attachment = attached(submitted)
+    db.session.commit()
+    return {
+        "draft": draft.id,
+        "submitted": submitted.id,
+        "draft_attachment": draft_attachment.id,
+        "submitted_attachment": submitted_attachment.id,
+        "endorsement": endorsement.id,
+        "endorsement_confirm_token": endorsement.confirm_token,
+        "endorsement_token": draft.endorsement_token,
+    }
+
+
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     return client.post("/inloggen", data={"email": email, "password": password})
 

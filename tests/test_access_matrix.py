@@ -28,6 +28,9 @@ PERSONAS = [
 EVERYONE = frozenset(PERSONAS)
 SIGNED_IN = EVERYONE - {"anonymous"}
 RESIDENTS = frozenset({"resident", "other_resident", "council_member", "other_council_member"})
+OWNER = frozenset({"resident"})
+# Case officer of the borough (Oost handles Glanerbrug) and admin may see a submitted application.
+VIEWERS = frozenset({"resident", "case_officer", "admin"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class Route:
     data: dict[str, str] = field(default_factory=dict)
     # Status codes that count as "used it" for an allowed persona.
     ok: tuple[int, ...] = (200, 302, 303)
+    # What an anonymous visitor gets when not allowed (None: sent to the login page).
+    anonymous: tuple[int, ...] | None = None
 
 
 MATRIX: dict[str, Route] = {
@@ -62,6 +67,56 @@ MATRIX: dict[str, Route] = {
     "accounts.change_password": Route("/mijn-account/wachtwoord", SIGNED_IN, "POST", ok=(422,)),
     "accounts.change_email": Route("/mijn-account/e-mailadres", SIGNED_IN, "POST", ok=(422,)),
     "applications.mine": Route("/mijn-aanvragen", RESIDENTS),
+    "applications.new": Route("/aanvragen/nieuw", RESIDENTS, "POST", {"creation_key": "matrix"}),
+    # The applicant's draft: only its owner; everyone else gets 404.
+    "applications.edit": Route(lambda o: f"/aanvragen/{o['draft']}/bewerken/activiteit", OWNER),
+    "applications.autosave": Route(
+        lambda o: f"/aanvragen/{o['draft']}/bewerken/activiteit/autosave",
+        OWNER,
+        "POST",
+        {"title": "x"},
+        # Anonymous (a session that expired) is told to log in again; what was typed is kept.
+        anonymous=(200,),
+    ),
+    "applications.upload": Route(
+        lambda o: f"/aanvragen/{o['draft']}/bijlagen", OWNER, "POST", ok=(422,)
+    ),
+    "applications.delete_attachment": Route(
+        lambda o: f"/aanvragen/{o['draft']}/bijlagen/{o['draft_attachment']}/verwijderen", OWNER
+    ),
+    "applications.submit": Route(
+        lambda o: f"/aanvragen/{o['draft']}/indienen", OWNER, "POST", ok=(422,)
+    ),
+    "applications.discard": Route(lambda o: f"/aanvragen/{o['draft']}/verwijderen", OWNER),
+    "applications.invite": Route(
+        lambda o: f"/aanvragen/{o['draft']}/draagvlak/uitnodigen",
+        OWNER,
+        "POST",
+        {"emails": "buur@example.org"},
+    ),
+    "applications.endorsement_count": Route(
+        lambda o: f"/aanvragen/{o['draft']}/draagvlak/teller", OWNER
+    ),
+    "applications.remove_endorsement": Route(
+        lambda o: f"/aanvragen/{o['draft']}/draagvlak/{o['endorsement']}/verwijderen", OWNER
+    ),
+    # A submitted application: its applicant, the case officers of its borough and admins.
+    "applications.detail": Route(lambda o: f"/aanvragen/{o['submitted']}", VIEWERS),
+    "applications.attachment": Route(
+        lambda o: f"/aanvragen/{o['submitted']}/bijlagen/{o['submitted_attachment']}",
+        VIEWERS,
+        anonymous=(404,),
+    ),
+    "applications.pdf": Route(lambda o: f"/aanvragen/{o['submitted']}/pdf", VIEWERS),
+    "applications.pdf_download": Route(
+        lambda o: f"/aanvragen/{o['submitted']}/pdf/download", VIEWERS, anonymous=(404,)
+    ),
+    "applications.withdraw": Route(lambda o: f"/aanvragen/{o['submitted']}/intrekken", OWNER),
+    # The shared link and the confirmation link work for whoever holds them.
+    "applications.endorse": Route(lambda o: f"/steun/{o['endorsement_token']}", EVERYONE),
+    "applications.confirm_endorsement": Route(
+        lambda o: f"/steun/bevestigen/{o['endorsement_confirm_token']}", EVERYONE
+    ),
     "reviews.queue": Route("/werkvoorraad", frozenset({"case_officer"})),
     "reviews.council_requests": Route(
         "/wijkorgaan", frozenset({"council_member", "other_council_member"})
@@ -87,12 +142,15 @@ def test_every_route_is_in_the_matrix(app) -> None:
 
 
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
-def test_route_access_for_every_persona(app, client, personas, endpoint) -> None:
+def test_route_access_for_every_persona(
+    app, client, personas, application_objects, endpoint
+) -> None:
     route = MATRIX[endpoint]
     objects = {
+        **application_objects,
         "resident_notification": notify(
             personas["resident"], "account_password_changed", link="http://localhost/x", email=False
-        ).id
+        ).id,
     }
     db.session.commit()
     path = route.path(objects) if callable(route.path) else route.path
@@ -111,6 +169,9 @@ def test_route_access_for_every_persona(app, client, personas, endpoint) -> None
         if persona in route.allowed:
             if status not in route.ok or to_login:
                 failures.append(f"{persona} should be able to use it: got {status}")
+        elif persona == "anonymous" and route.anonymous is not None:
+            if status not in route.anonymous:
+                failures.append(f"anonymous should get {route.anonymous}: got {status}")
         elif persona == "anonymous":
             if not to_login:
                 failures.append(f"anonymous should be sent to the login page: got {status}")

@@ -1,1 +1,7 @@
-"""applications domain."""
+"""Wijkbudget applications: the resident's form, draagvlak and dossier."""
+
+from flask import Blueprint
+
+bp = Blueprint("applications", __name__)
+
+from portal.applications import dossier, draagvlak, editing  # noqa: E402, F401 - register the views

@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from rq.serializers import JSONSerializer
 
 from portal.extensions import rq
-from portal.notifications.services import take_committed_ids
+from portal.notifications.services import take_committed_ids, take_committed_jobs
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,14 @@ def dispatch_committed() -> None:
     ids = take_committed_ids()
     if ids:
         hand_over(ids)
+    for job, args in take_committed_jobs():
+        if not redis_configured():
+            job(*args)
+            continue
+        try:
+            job.enqueue(*args)
+        except (RedisError, OSError) as error:
+            log.warning("Redis unavailable, job %s%s not queued: %s", job.__name__, args, error)
 
 
 def hand_over(ids: list[int]) -> None:

@@ -37,7 +37,8 @@ class Notification(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Empty for mail to someone without an account (an invited or endorsing neighbour).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(60), index=True)
     object_type: Mapped[str | None] = mapped_column(String(60))
     object_id: Mapped[int | None] = mapped_column(Integer)
@@ -66,7 +67,7 @@ class Notification(db.Model):
     smtp_response: Mapped[str | None] = mapped_column(Text)
     mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
 
     @property
     def is_read(self) -> bool:

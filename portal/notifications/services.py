@@ -50,7 +50,7 @@ def _render_parts(kind: str, context: dict[str, Any]) -> dict[str, str]:
 
 
 def notify(
-    user: User,
+    user: User | None,
     kind: str,
     *,
     link: str | None = None,
@@ -62,25 +62,29 @@ def notify(
     dedupe_key: str | None = None,
     **context: Any,
 ) -> Notification:
-    """Record one notification for ``user``; it goes out once the transaction commits."""
-    locale = user.locale or "nl"
+    """Record one notification for ``user`` (or, without a user, for ``recipient`` in
+    ``locale``); it goes out once the transaction commits."""
+    if user is None and not recipient:
+        raise ValueError("a notification needs a user or a recipient address")
+    locale = (user.locale if user is not None else context.pop("locale", None)) or "nl"
     context = {
         "user": user,
         "link": link,
         "preferences_url": absolute_url("accounts.account"),
         "base_url": current_app.config["PORTAL_BASE_URL"],
         "municipality": current_app.config["PORTAL_MUNICIPALITY"],
+        "mail_locale": locale,
         **context,
     }
     with force_locale(locale):
         parts = _render_parts(kind, context)
     notification = Notification(
-        user_id=user.id,
+        user_id=user.id if user is not None else None,
         kind=kind,
         object_type=object_type,
         object_id=object_id,
         locale=locale,
-        recipient=recipient or user.email,
+        recipient=recipient or user.email,  # type: ignore[union-attr]
         subject=parts["subject"],
         body_text=parts["text"],
         body_html=parts["html"],
@@ -98,18 +102,35 @@ def notify(
     return notification
 
 
+JOBS_KEY = "wijkkracht_new_jobs"
+
+
+def run_after_commit(job: Any, *args: int | str) -> None:
+    """Run an RQ job (a Flask-RQ ``@rq.job``) once the current transaction commits: on the
+    worker when Redis is configured, otherwise in-process. Arguments are ids and primitives."""
+    db.session.info.setdefault(JOBS_KEY, []).append((job, args))
+
+
 @event.listens_for(Session, "after_commit")
 def _remember_committed(session: Session) -> None:
-    """Move the ids of committed notifications to the list ``dispatch`` works through."""
+    """Move what the committed transaction asked for to the lists ``dispatch`` works through."""
     pending = session.info.pop(PENDING_KEY, None)
     if pending:
         session.info.setdefault("wijkkracht_committed_notifications", []).extend(pending)
+    jobs = session.info.pop(JOBS_KEY, None)
+    if jobs:
+        session.info.setdefault("wijkkracht_committed_jobs", []).extend(jobs)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(JOBS_KEY, None)
 
 
 def take_committed_ids() -> list[int]:
     return list(db.session.info.pop("wijkkracht_committed_notifications", []))
+
+
+def take_committed_jobs() -> list[tuple[Any, tuple[int | str, ...]]]:
+    return list(db.session.info.pop("wijkkracht_committed_jobs", []))

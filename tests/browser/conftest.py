@@ -1,5 +1,6 @@
 """Browser tests: the real portal on a live server, driven by Chromium through Playwright.
 
+* ``live_resident``: ``live_resident(password)`` adds a verified resident, returns its e-mail.
 * ``live_server``: the app on ``http://127.0.0.1:<port>`` with real CSRF, the file mail backend
   (read it on ``/dev/mail``), no Redis (mail goes out in-process after the commit), its own
   database ``wijkkracht_test_live`` with the demo data.
@@ -114,6 +115,40 @@ def live_server() -> Iterator[LiveServer]:
             from portal.extensions import db
 
             db.engine.dispose()
+
+
+@pytest.fixture
+def live_resident(live_server: LiveServer) -> Callable[..., str]:
+    """``live_resident(password=...)``: a verified resident in the live database; its e-mail."""
+
+    def create(password: str, postcode: str = "7533AB") -> str:
+        import uuid
+
+        from portal.accounts.models import User, UserRole
+        from portal.accounts.passwords import hash_password
+        from portal.districts.services import district_for_postcode
+        from portal.extensions import db
+        from portal.timeutil import utcnow
+
+        email = f"bewoner-{uuid.uuid4().hex[:10]}@example.org"
+        with live_server.app.app_context():
+            user = User(
+                name="Bea Browser",
+                email=email,
+                password_hash=hash_password(password),
+                postcode=postcode,
+                house_number="1",
+                district=district_for_postcode(postcode),
+                adult_confirmed_at=utcnow(),
+                email_verified_at=utcnow(),
+            )
+            user.role_links.append(UserRole(role="resident"))
+            db.session.add(user)
+            db.session.commit()
+            db.session.remove()
+        return email
+
+    return create
 
 
 # --- the browser ---------------------------------------------------------------------------------

@@ -1,0 +1,211 @@
+"""The resident's dossier: "Mijn aanvragen", the application page with its timeline, the
+attachments, the PDF summary, and withdrawing."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import Response, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal import uploads
+from portal.applications import bp, jobs, permissions, services, workflow
+from portal.applications.editing import load_application
+from portal.applications.forms import NewApplicationForm, WithdrawForm
+from portal.applications.labels import (
+    ATTACHMENT_KIND_LABELS,
+    CATEGORY_LABELS,
+    KADER_LABELS,
+    NEXT_STEP_LABELS,
+    STATE_LABELS,
+    TIMELINE_LABELS,
+)
+from portal.applications.models import Application
+from portal.audit.models import AuditRecord
+from portal.districts.models import District, DistrictBudget
+from portal.extensions import db
+from portal.rulesets.services import ruleset_in_force
+from portal.timeutil import local_today, utcnow
+from portal.web import redirect_after_post, render, roles_required
+
+
+@bp.route("/mijn-aanvragen")
+@roles_required("resident")
+def mine() -> Response:
+    """Mijn aanvragen: drafts and applications with status, next step and deadline."""
+    page = db.paginate(
+        select(Application)
+        .where(Application.applicant_id == current_user.id)
+        .order_by(Application.updated_at.desc(), Application.id.desc()),
+        page=request.args.get("page", 1, type=int),
+        per_page=20,
+        error_out=False,
+    )
+    district = None
+    budget = None
+    if current_user.district_id:
+        district = db.session.scalar(
+            select(District)
+            .where(District.id == current_user.district_id)
+            .options(selectinload(District.councils), selectinload(District.borough))
+        )
+        budget = db.session.scalar(
+            select(DistrictBudget).where(
+                DistrictBudget.district_id == current_user.district_id,
+                DistrictBudget.year == local_today().year,
+            )
+        )
+    return render(
+        "applications/mine.html",
+        page=page,
+        district=district,
+        budget=budget,
+        ruleset=ruleset_in_force(),
+        new_form=NewApplicationForm(creation_key=uuid.uuid4().hex),
+        state_labels=STATE_LABELS,
+        next_step_labels=NEXT_STEP_LABELS,
+    )
+
+
+def viewable(application_id: int) -> Application:
+    application = load_application(application_id)
+    if not permissions.can_view(current_user, application):
+        abort(404)
+    return application
+
+
+def timeline(application: Application) -> list[dict[str, object]]:
+    """Each step with its date; the open step with its deadline."""
+    records = db.session.scalars(
+        select(AuditRecord)
+        .where(
+            AuditRecord.object_type == "application",
+            AuditRecord.object_id == application.id,
+            AuditRecord.action.in_(list(TIMELINE_LABELS)),
+        )
+        .order_by(AuditRecord.id)
+    ).all()
+    steps: list[dict[str, object]] = [
+        {"label": TIMELINE_LABELS[r.action], "date": r.created_at, "done": True, "reason": r.reason}
+        for r in records
+    ]
+    if application.state in permissions.BEFORE_DECISION and application.decision_deadline:
+        steps.append(
+            {
+                "label": _("Besluit van de gemeente"),
+                "deadline": application.decision_deadline,
+                "done": False,
+            }
+        )
+    return steps
+
+
+@bp.route("/aanvragen/<int:application_id>")
+def detail(application_id: int) -> Response:
+    """The whole application, read-only once submitted, with its timeline and attachments."""
+    if not current_user.is_authenticated:
+        from portal.extensions import login_manager
+
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
+    application = viewable(application_id)
+    if application.is_draft:
+        return redirect_after_post(
+            url_for("applications.edit", application_id=application.id, section="activiteit")
+        )
+    return render(
+        "applications/detail.html",
+        application=application,
+        steps=timeline(application),
+        state_labels=STATE_LABELS,
+        next_step_labels=NEXT_STEP_LABELS,
+        kader_labels=KADER_LABELS,
+        category_labels=CATEGORY_LABELS,
+        kind_labels=ATTACHMENT_KIND_LABELS,
+        counted=services.counted_endorsements(application),
+        can_withdraw=permissions.can_withdraw(current_user, application),
+        is_applicant=permissions.is_applicant(current_user, application),
+    )
+
+
+@bp.route("/aanvragen/<int:application_id>/bijlagen/<int:attachment_id>")
+def attachment(application_id: int, attachment_id: int) -> Response:
+    """Download an attachment: only for who may see the application, always as a download
+    (photos inline), with the sanitised name."""
+    if not current_user.is_authenticated:
+        abort(404)
+    application = viewable(application_id)
+    found = next((a for a in application.attachments if a.id == attachment_id), None)
+    if found is None:
+        abort(404)
+    return uploads.send_stored(
+        found.storage_key,
+        found.display_name,
+        found.content_type,
+        root=Path(current_app.config["PORTAL_UPLOAD_DIR"]),
+        as_attachment=found.content_type == "application/pdf",
+    )
+
+
+@bp.route("/aanvragen/<int:application_id>/intrekken", methods=["GET", "POST"])
+@roles_required("resident")
+def withdraw(application_id: int) -> Response:
+    """Withdraw the application before a decision, after a confirmation step."""
+    application = viewable(application_id)
+    if not permissions.can_withdraw(current_user, application):
+        abort(404 if not permissions.is_applicant(current_user, application) else 403)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw(application, current_user, form.reason.data or None)
+        except workflow.WorkflowError:
+            db.session.rollback()
+            flash(_("Deze aanvraag kan niet meer worden ingetrokken."), "error")
+        else:
+            db.session.commit()
+            flash(_("Uw aanvraag is ingetrokken."), "success")
+        return redirect_after_post(url_for("applications.detail", application_id=application.id))
+    return render("applications/confirm_withdraw.html", application=application, form=form)
+
+
+@bp.route("/aanvragen/<int:application_id>/pdf", methods=["GET", "POST"])
+def pdf(application_id: int) -> Response:
+    """Ask the worker for a PDF summary (POST), then download it (GET) once it is ready."""
+    if not current_user.is_authenticated:
+        from portal.extensions import login_manager
+
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
+    application = viewable(application_id)
+    if application.is_draft:
+        abort(404)
+    if request.method == "POST":
+        application.pdf_requested_at = utcnow()
+        application.pdf_generated_at = None
+        jobs.request_pdf(application.id)
+        db.session.commit()
+        return redirect_after_post(url_for("applications.pdf", application_id=application.id))
+    return render(
+        "applications/pdf_status.html",
+        "applications/_pdf_status.html",
+        application=application,
+    )
+
+
+@bp.route("/aanvragen/<int:application_id>/pdf/download")
+def pdf_download(application_id: int) -> Response:
+    """The PDF summary made by the worker."""
+    if not current_user.is_authenticated:
+        abort(404)
+    application = viewable(application_id)
+    if not (application.pdf_generated_at and application.pdf_storage_key):
+        abort(404)
+    return uploads.send_stored(
+        application.pdf_storage_key,
+        f"aanvraag-{application.reference}.pdf",
+        "application/pdf",
+        root=Path(current_app.config["PORTAL_UPLOAD_DIR"]),
+        as_attachment=True,
+    )

@@ -1,0 +1,89 @@
+"""Names people see for codes stored in the database (kaders, cost categories, states)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+KADER_LABELS = {
+    "arbeidsparticipatie": _l("Meer mensen aan het werk"),
+    "schone_hele_leefomgeving": _l("Een schone en hele buurt"),
+    "veiligheidsgevoel": _l("Je veilig voelen in de buurt"),
+    "wijkdiensten_hulpbehoevenden": _l("Hulp voor buren die dat nodig hebben"),
+    "duurzaam_gedrag": _l("Duurzaam leven"),
+    "leefbaarheid": _l("Prettig wonen in de wijk"),
+    "sociale_samenhang": _l("Buren die elkaar kennen en helpen"),
+}
+
+# Categories a resident can choose. The excluded ones are in the list on purpose, so that a
+# line can be refused with the reason instead of being forced into a wrong category.
+ALLOWED_CATEGORY_LABELS = {
+    "materialen": _l("Materialen en gereedschap"),
+    "huur_ruimte": _l("Huur van een ruimte"),
+    "huur_spullen": _l("Huur van spullen (tent, geluid, springkussen)"),
+    "eten_drinken": _l("Eten en drinken (zonder alcohol)"),
+    "drukwerk": _l("Drukwerk en bekendmaking"),
+    "begeleiding": _l("Professionele begeleiding of workshop"),
+    "verzekering": _l("Verzekering en vergunningen"),
+    "overig": _l("Overige kosten"),
+}
+EXCLUDED_CATEGORY_LABELS = {
+    "winstoogmerk": _l("Activiteit met winstoogmerk"),
+    "politiek_religieus": _l("Politieke of religieuze activiteit"),
+    "prive_belang": _l("Privébelang van één persoon of bedrijf"),
+    "vergoeding_vrijwilligers": _l("Salaris of vergoeding voor vrijwilligers"),
+    "alcohol": _l("Alcohol"),
+    "structurele_kosten": _l("Vaste kosten die elk jaar terugkomen"),
+    "reguliere_taken": _l("Taken van de gemeente of de woningcorporatie"),
+}
+EXCLUDED_REASONS = {
+    "winstoogmerk": _l("Het wijkbudget betaalt geen activiteiten waar iemand winst op maakt."),
+    "politiek_religieus": _l("Het wijkbudget betaalt geen politieke of religieuze activiteiten."),
+    "prive_belang": _l("Het wijkbudget is voor de hele buurt, niet voor één persoon of bedrijf."),
+    "vergoeding_vrijwilligers": _l(
+        "Het wijkbudget betaalt geen salaris of vergoeding aan vrijwilligers."
+    ),
+    "alcohol": _l("Het wijkbudget betaalt geen alcohol."),
+    "structurele_kosten": _l("Het wijkbudget betaalt geen vaste kosten die elk jaar terugkomen."),
+    "reguliere_taken": _l(
+        "Dit is een taak van de gemeente of de woningcorporatie. Die betalen het zelf."
+    ),
+}
+CATEGORY_LABELS = {**ALLOWED_CATEGORY_LABELS, **EXCLUDED_CATEGORY_LABELS}
+
+STATE_LABELS = {
+    "draft": _l("Concept"),
+    "submitted": _l("Ingediend"),
+    "info_requested": _l("Aanvulling gevraagd"),
+    "in_review": _l("In behandeling"),
+    "awaiting_advice": _l("Advies wijkorgaan gevraagd"),
+    "advised": _l("Advies ontvangen"),
+    "not_considered": _l("Niet in behandeling genomen"),
+    "granted": _l("Toegekend"),
+    "refused": _l("Afgewezen"),
+    "withdrawn": _l("Ingetrokken"),
+    "settled": _l("Vastgesteld"),
+    "closed": _l("Afgesloten"),
+}
+
+NEXT_STEP_LABELS = {
+    "draft": _l("Maak uw aanvraag af en dien hem in."),
+    "submitted": _l("De gemeente kijkt of uw aanvraag compleet is."),
+    "info_requested": _l("Stuur de gevraagde informatie."),
+    "in_review": _l("De gemeente beoordeelt uw aanvraag."),
+    "awaiting_advice": _l("Het wijkorgaan geeft advies."),
+    "advised": _l("De gemeente neemt een besluit."),
+    "withdrawn": _l("U heeft de aanvraag ingetrokken."),
+}
+
+ATTACHMENT_KIND_LABELS = {
+    "quote": _l("Offerte of prijsopgave"),
+    "plan": _l("Plan of tekening"),
+    "photo": _l("Foto"),
+    "other": _l("Iets anders"),
+}
+
+TIMELINE_LABELS = {
+    "application.created": _l("Concept gemaakt"),
+    "application.submitted": _l("Aanvraag ingediend"),
+    "application.withdrawn": _l("Aanvraag ingetrokken"),
+}

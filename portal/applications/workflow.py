@@ -1,0 +1,108 @@
+"""The one owner of application state.
+
+Every change of ``Application.state`` goes through ``transition``: it looks up the action in the
+table of allowed transitions, checks the actor's permission, changes the state with a
+conditional UPDATE (so two requests racing for the same change cannot both win), and writes the
+audit record. Nothing else writes the state column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from portal.applications import permissions
+from portal.applications.models import Application, State
+from portal.audit.services import record
+from portal.extensions import db
+
+
+class WorkflowError(Exception):
+    """Base for refusals the views turn into messages."""
+
+
+class InvalidTransition(WorkflowError):
+    """The action is not possible in the application's current state."""
+
+
+class NotAllowed(WorkflowError):
+    """This actor may not take this action on this application."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str
+    allowed: Callable[[Any, Application], bool]
+    audit_action: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition(
+            "submit",
+            frozenset({State.DRAFT}),
+            State.SUBMITTED,
+            permissions.is_applicant,
+            "application.submitted",
+        ),
+        Transition(
+            "withdraw",
+            frozenset(permissions.BEFORE_DECISION),
+            State.WITHDRAWN,
+            permissions.is_applicant,
+            "application.withdrawn",
+        ),
+    )
+}
+
+
+def allowed_actions(actor: Any, application: Application) -> list[str]:
+    return [
+        t.action
+        for t in TRANSITIONS.values()
+        if application.state in t.sources and t.allowed(actor, application)
+    ]
+
+
+def transition(
+    application: Application,
+    action: str,
+    actor: Any,
+    *,
+    reason: str | None = None,
+    **values: Any,
+) -> None:
+    """Move ``application`` along ``action``; raises NotAllowed or InvalidTransition."""
+    rule = TRANSITIONS.get(action)
+    if rule is None:
+        raise InvalidTransition(action)
+    if not rule.allowed(actor, application):
+        raise NotAllowed(action)
+    previous = application.state
+    changed = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.state.in_(rule.sources))
+        .values(state=rule.target, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise InvalidTransition(action)
+    set_committed_value(application, "state", rule.target)
+    for name, value in values.items():
+        set_committed_value(application, name, value)
+    record(
+        actor_id=getattr(actor, "id", None),
+        action=rule.audit_action,
+        object_type="application",
+        object_id=application.id,
+        from_state=previous,
+        to_state=rule.target,
+        reason=reason,
+    )

@@ -8,6 +8,7 @@ import re
 import socket
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -183,7 +184,7 @@ class Factory:
         self.counter += 1
         user = User(
             name=name or f"Testpersoon {self.counter}",
-            email=email or f"test{self.counter}-{os.getpid()}@example.org",
+            email=email or f"test{self.counter}-{uuid.uuid4().hex[:12]}@example.org",
             password_hash=_hash_cache(password, hash_password),
             postcode=postcode,
             house_number=str(self.counter),

@@ -8,7 +8,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal.accounts.passwords import MIN_LENGTH, is_common
-from portal.districts.services import is_valid_postcode, normalise_postcode
+from portal.districts.services import district_for_postcode, is_valid_postcode, normalise_postcode
 
 
 def strip(value: str | None) -> str | None:
@@ -81,8 +81,17 @@ class RegisterForm(FlaskForm):
     )
 
     def validate_postcode(self, field: StringField) -> None:
-        if not is_valid_postcode(normalise_postcode(field.data)):
+        postcode = normalise_postcode(field.data)
+        if not is_valid_postcode(postcode):
             raise ValidationError(_l("Vul een postcode in zoals 7511 AB."))
+        self.district = district_for_postcode(postcode)
+        if self.district is None:
+            raise ValidationError(
+                _l(
+                    "Deze postcode ligt niet in de gemeente Enschede. Wijkkracht is alleen voor "
+                    "inwoners van Enschede."
+                )
+            )
 
 
 class LoginForm(FlaskForm):

@@ -20,12 +20,13 @@ from portal.accounts.forms import (
     ResendVerificationForm,
     ResetPasswordForm,
 )
-from portal.districts.services import district_for_postcode, normalise_postcode
+from portal.districts.services import normalise_postcode
 from portal.extensions import db
 from portal.timeutil import to_local
 from portal.web import redirect_after_post, render, start_page_for
 
 bp = Blueprint("accounts", __name__)
+KEPT_AT_LOGIN = ("locale", "unsaved_draft")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -45,37 +46,27 @@ def register() -> Response:
         return redirect(start_page_for(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
-        postcode = normalise_postcode(form.postcode.data)
-        district = district_for_postcode(postcode)
-        if district is None:
-            form.postcode.errors.append(
+        try:
+            services.register(
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                postcode=normalise_postcode(form.postcode.data),
+                house_number=form.house_number.data,
+                district=form.district,
+                locale=session.get("locale", "nl"),
+            )
+        except services.EmailTaken:
+            form.email.errors.append(
                 _(
-                    "Deze postcode ligt niet in de gemeente Enschede. Wijkkracht is alleen voor "
-                    "inwoners van Enschede."
+                    "Er is al een account met dit e-mailadres. Log in, of vraag een nieuw "
+                    "wachtwoord aan als u het bent vergeten."
                 )
             )
         else:
-            try:
-                services.register(
-                    name=form.name.data,
-                    email=form.email.data,
-                    password=form.password.data,
-                    postcode=postcode,
-                    house_number=form.house_number.data,
-                    district=district,
-                    locale=session.get("locale", "nl"),
-                )
-            except services.EmailTaken:
-                form.email.errors.append(
-                    _(
-                        "Er is al een account met dit e-mailadres. Log in, of vraag een nieuw "
-                        "wachtwoord aan als u het bent vergeten."
-                    )
-                )
-            else:
-                db.session.commit()
-                session["registered_email"] = form.email.data
-                return redirect_after_post(url_for("accounts.check_your_mail"))
+            db.session.commit()
+            session["registered_email"] = form.email.data
+            return redirect_after_post(url_for("accounts.check_your_mail"))
     status = 422 if form.is_submitted() and form.errors else 200
     return render("accounts/register.html", form=form, status=status)
 
@@ -177,11 +168,11 @@ def login() -> Response:
             )
         else:
             next_url = _safe_next(form.next.data)
-            locale = session.get("locale")
-            # A fresh session at login: nothing from before it carries over (session fixation).
+            # A fresh session at login: nothing from before it carries over (session fixation),
+            # except the language and a draft that was typed while the session had expired.
+            kept = {key: session[key] for key in KEPT_AT_LOGIN if key in session}
             session.clear()
-            if locale:
-                session["locale"] = locale
+            session.update(kept)
             login_user(user)
             return redirect_after_post(next_url or start_page_for(user))
     status = 422 if form.is_submitted() and form.errors else 200

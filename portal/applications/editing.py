@@ -267,6 +267,8 @@ def edit_context(application: Application, section: str, form: Any) -> dict[str,
         context["problems"] = attach_problems(form, [p for p in problems if p.section == section])
     if section == "indienen":
         problems = services.eligibility(application, ruleset, local_today())
+        if session.get(CHECKED_KEY) == application.id and form is not None:
+            attach_problems(form, [p for p in problems if p.section == "indienen"])
         context["problems"] = [(p, problem_message(p)) for p in problems]
         context["remaining"] = services.district_remaining_cents(application, local_today().year)
         context["counted"] = services.counted_endorsements(application)

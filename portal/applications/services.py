@@ -192,7 +192,7 @@ def eligibility(application: Application, ruleset: Ruleset | None, today: date) 
     # Who applies, and where
     applicant = application.applicant
     if applicant.district_id != application.district_id:
-        problem("district_mismatch", "district", "activiteit")
+        problem("district_mismatch", "district", "indienen")
     # The budget
     if not application.lines:
         problem("lines_missing", "lines", "begroting")
@@ -276,7 +276,8 @@ def allocate_reference(year: int) -> str:
     )
     number = db.session.execute(increment).scalar()
     if number is None:
-        insert = pg_insert if db.session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+        dialect = db.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         db.session.execute(
             insert(ReferenceCounter)
             .values(year=year, last_number=0)

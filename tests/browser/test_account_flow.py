@@ -305,12 +305,6 @@ def test_form_errors_are_shown_next_to_fields_and_keep_input(
     assert page.get_by_label("E-mailadres").input_value() == email
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="portal/accounts/views.py register() checks the district only once every other "
-    "field is valid, so the postcode error appears only in a second round",
-)
 def test_all_register_errors_are_shown_at_once(page: Any, checkpoint: Checkpoint) -> None:
     page.goto("/account-maken")
     checkpoint(page, "01-form")

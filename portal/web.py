@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
+from portal.accounts.passwords import MIN_LENGTH
 from portal.extensions import db, htmx, login_manager
 
 P = ParamSpec("P")
@@ -202,6 +203,9 @@ def init_app(app: Flask) -> None:
             "municipality": app.config["PORTAL_MUNICIPALITY"],
             "dev_pages": app.config["PORTAL_DEV_PAGES"],
             "hx_headers": _hx_headers,
+            "password_min_length": MIN_LENGTH,
+            "verify_hours": app.config["PORTAL_VERIFY_MAX_AGE"] // 3600,
+            "reset_minutes": app.config["PORTAL_RESET_MAX_AGE"] // 60,
         }
 
     app.jinja_env.filters["money"] = format_money

@@ -92,7 +92,7 @@ def resend_verification() -> Response:
             db.session.commit()
         session["registered_email"] = form.email.data
         flash(
-            _("Als dit adres bij ons bekend is en nog niet bevestigd, sturen we een nieuwe link."),
+            _("Als dit adres bij ons bekend is en nog niet bevestigd, sturen wij een nieuwe link."),
             "info",
         )
     return redirect_after_post(url_for("accounts.check_your_mail"))
@@ -138,7 +138,7 @@ def login() -> Response:
             error = TooManyRequests(
                 _(
                     "U heeft te vaak een verkeerd wachtwoord ingevuld. Voor uw veiligheid kunt u "
-                    "pas om %(time)s weer inloggen. Wachtwoord vergeten? Vraag een nieuw aan.",
+                    "pas om %(time)s weer inloggen.",
                     time=moment,
                 ),
                 retry_after=throttle.retry_after_seconds,
@@ -173,6 +173,7 @@ def login() -> Response:
             kept = {key: session[key] for key in KEPT_AT_LOGIN if key in session}
             session.clear()
             session.update(kept)
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without use
             login_user(user)
             return redirect_after_post(next_url or start_page_for(user))
     status = 422 if form.is_submitted() and form.errors else 200
@@ -279,7 +280,7 @@ def change_email() -> Response:
                 db.session.commit()
                 flash(
                     _(
-                        "We hebben een link gestuurd naar %(email)s. Uw e-mailadres verandert "
+                        "Wij hebben een link gestuurd naar %(email)s. Uw e-mailadres verandert "
                         "zodra u op die link klikt.",
                         email=form.new_email.data,
                     ),

@@ -33,6 +33,8 @@ from portal.applications.labels import (
     KADER_LABELS,
 )
 
+# Marks a field that may stay empty, also at submission; the label then says so.
+OPTIONAL = "optional"
 MONEY_PATTERN = re.compile(r"^(?:€\s*)?(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d{1,2}))?$")
 
 
@@ -108,13 +110,20 @@ class ActivityForm(FlaskForm):
     end_date = DateField(_l("Einddatum"), validators=[Optional()], format="%Y-%m-%d")
     location = StringField(_l("Waar is het?"), filters=[strip], validators=[Length(max=300)])
     expected_participants = IntegerField(
-        _l("Hoeveel mensen doen mee?"), validators=[Optional(), NumberRange(min=0, max=100_000)]
+        _l("Hoeveel mensen doen mee?"),
+        validators=[Optional(), NumberRange(min=0, max=100_000)],
+        description=OPTIONAL,
     )
     volunteers = IntegerField(
-        _l("Hoeveel vrijwilligers helpen?"), validators=[Optional(), NumberRange(min=0, max=10_000)]
+        _l("Hoeveel vrijwilligers helpen?"),
+        validators=[Optional(), NumberRange(min=0, max=10_000)],
+        description=OPTIONAL,
     )
     own_contribution = TextAreaField(
-        _l("Wat doet u zelf? (tijd, spullen)"), filters=[strip], validators=[Length(max=2000)]
+        _l("Wat doet u zelf? (tijd, spullen)"),
+        filters=[strip],
+        validators=[Length(max=2000)],
+        description=OPTIONAL,
     )
 
 
@@ -136,9 +145,12 @@ class LineForm(Form):
 
 class BudgetForm(FlaskForm):
     lines = FieldList(FormField(LineForm), min_entries=1, max_entries=50)
-    other_funding = MoneyField(_l("Geld van anderen (€)"))
+    other_funding = MoneyField(_l("Geld van anderen (€)"), description=OPTIONAL)
     other_funding_description = TextAreaField(
-        _l("Van wie krijgt u nog meer geld?"), filters=[strip], validators=[Length(max=2000)]
+        _l("Van wie krijgt u nog meer geld?"),
+        filters=[strip],
+        validators=[Length(max=2000)],
+        description=OPTIONAL,
     )
 
 

@@ -327,6 +327,15 @@ def login_as(client: FlaskClient) -> Any:
     return do
 
 
+def assert_security_headers(response, where: str) -> None:
+    csp = response.headers.get("Content-Security-Policy", "")
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp, where
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, where
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+    assert response.headers.get("Referrer-Policy") == "same-origin", where
+    assert response.headers.get("X-Frame-Options") == "DENY", where
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -14,6 +14,7 @@ import pytest
 
 from portal.extensions import db
 from portal.notifications.services import notify
+from tests.conftest import assert_security_headers
 
 PERSONAS = [
     "anonymous",
@@ -165,6 +166,8 @@ def test_route_access_for_every_persona(
             assert login.status_code == 303, persona
         response = session_client.open(path, method=route.method, data=route.data)
         status = response.status_code
+        if response.mimetype == "text/html" or status >= 400:
+            assert_security_headers(response, f"{persona} {route.method} {path}")
         to_login = status == 302 and "/inloggen" in (response.location or "")
         if persona in route.allowed:
             if status not in route.ok or to_login:

@@ -8,17 +8,8 @@ import pytest
 
 from portal import create_app
 from portal.config import ConfigurationError
-from tests.conftest import make_app
+from tests.conftest import assert_security_headers, make_app
 from tests.test_access_matrix import MATRIX, PERSONAS
-
-
-def assert_security_headers(response, where: str) -> None:
-    csp = response.headers.get("Content-Security-Policy", "")
-    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp, where
-    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, where
-    assert response.headers.get("X-Content-Type-Options") == "nosniff", where
-    assert response.headers.get("Referrer-Policy") == "same-origin", where
-    assert response.headers.get("X-Frame-Options") == "DENY", where
 
 
 def test_every_html_response_has_security_headers_and_no_inline_script(

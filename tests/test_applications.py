@@ -570,3 +570,31 @@ def test_other_people_cannot_reach_a_draft_or_its_files(
         == 0
     )
     assert date.today()  # the drafts of others are not even counted on their pages
+
+
+def test_case_officer_sees_submitted_applications_of_their_boroughs(
+    client, applicant, neighbours, factory, login_as, count_queries
+) -> None:
+    application = make_complete_draft(applicant, neighbours)
+    db.session.commit()
+    login_as(applicant)
+    client.post(f"/aanvragen/{application.id}/indienen", data={"declaration": "y"})
+    client.post("/uitloggen")
+    db.session.refresh(application)
+    officer = factory.user(roles=("case_officer",), boroughs=("Oost",))
+    elsewhere = factory.user(roles=("case_officer",), boroughs=("West",))
+    login_as(officer)
+    with count_queries() as counted:
+        page = client.get("/werkvoorraad").get_data(as_text=True)
+    assert application.reference in page and "Glanerbrug" in page
+    for n in range(10):
+        make_complete_draft(applicant, []).title = f"Concept {n}"  # drafts never show
+    db.session.commit()
+    with count_queries() as again:
+        client.get("/werkvoorraad")
+    assert again.count == counted.count
+    assert client.get(f"/aanvragen/{application.id}").status_code == 200
+    client.post("/uitloggen")
+    login_as(elsewhere)
+    assert application.reference not in client.get("/werkvoorraad").get_data(as_text=True)
+    assert client.get(f"/aanvragen/{application.id}").status_code == 404

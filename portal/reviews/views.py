@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import CaseOfficerBorough
+from portal.applications.labels import STATE_LABELS
+from portal.applications.models import Application, State
 from portal.districts.models import Borough, Council, CouncilMembership, District
 from portal.extensions import db
+from portal.timeutil import local_today
 from portal.web import render, roles_required
 
 bp = Blueprint("reviews", __name__)
@@ -26,7 +29,24 @@ def queue() -> Response:
         .options(selectinload(Borough.districts).selectinload(District.councils))
         .order_by(Borough.name)
     ).all()
-    return render("reviews/queue.html", boroughs=boroughs)
+    borough_ids = [b.id for b in boroughs]
+    page = db.paginate(
+        select(Application)
+        .join(District, Application.district_id == District.id)
+        .where(District.borough_id.in_(borough_ids), Application.state != State.DRAFT)
+        .options(joinedload(Application.district))
+        .order_by(Application.decision_deadline.asc().nulls_last(), Application.id),
+        page=request.args.get("page", 1, type=int),
+        per_page=25,
+        error_out=False,
+    )
+    return render(
+        "reviews/queue.html",
+        boroughs=boroughs,
+        page=page,
+        state_labels=STATE_LABELS,
+        today=local_today(),
+    )
 
 
 @bp.route("/wijkorgaan")

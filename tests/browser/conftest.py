@@ -18,6 +18,7 @@ the fixture fails it if some page it navigated to was never checked.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -81,7 +82,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     app = make_app(
-        "wijkkracht_test_live",
+        os.environ.get("PORTAL_TEST_LIVE_DB", "wijkkracht_test_live"),
         TESTING=False,
         WTF_CSRF_ENABLED=True,
         PORTAL_MAIL_BACKEND="file",

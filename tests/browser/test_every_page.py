@@ -1,0 +1,178 @@
+"""Every page a role can reach passes axe-core, in Dutch and in English."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from tests.conftest import TINY_PDF
+
+PASSWORD = "wijkkracht-demo"
+
+
+@pytest.fixture(scope="module")
+def objects(live_server: Any) -> dict[str, Any]:
+    """A draft (with a file and an endorsement) and a submitted application of the demo
+    resident, and a notification in their inbox."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from portal import uploads
+    from portal.accounts.models import User
+    from portal.applications import services
+    from portal.applications.models import Attachment, Endorsement
+    from portal.extensions import db
+    from portal.notifications.services import notify
+    from tests.test_applications import make_complete_draft
+
+    app = live_server.app
+    with app.app_context():
+        resident = db.session.scalar(select(User).where(User.email == "bewoner@demo.wijkkracht.nl"))
+        neighbours = [
+            db.session.scalar(select(User).where(User.email == f"buur{n}@demo.wijkkracht.nl"))
+            for n in range(1, 6)
+        ]
+        draft = services.create_draft(resident, "every-page-draft")
+        draft.title = "Speeltuin opknappen"
+        stored = uploads.store(
+            io.BytesIO(TINY_PDF), "offerte.pdf", root=Path(app.config["PORTAL_UPLOAD_DIR"])
+        )
+        draft.attachments.append(
+            Attachment(
+                kind="quote",
+                storage_key=stored.storage_key,
+                display_name=stored.display_name,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                uploaded_by_id=resident.id,
+            )
+        )
+        endorsement = services.endorse(draft, user=neighbours[0])
+        submitted = make_complete_draft(resident, neighbours)
+        db.session.flush()
+        services.submit(submitted, resident)
+        notification = notify(
+            resident, "account_password_changed", link=live_server("/"), email=False
+        )
+        db.session.commit()
+        result = {
+            "draft": draft.id,
+            "attachment": draft.attachments[0].id,
+            "endorsement": endorsement.id,
+            "submitted": submitted.id,
+            "token": draft.endorsement_token,
+            "notification": notification.id,
+        }
+        assert isinstance(endorsement, Endorsement)
+        db.session.remove()
+    return result
+
+
+def log_in(page: Any, live_server: Any, axe: Any, email: str) -> None:
+    page.goto(live_server("/inloggen"))
+    axe(page)
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_load_state()
+    axe(page)
+
+
+def visit_all(page: Any, live_server: Any, axe: Any, paths: list[str]) -> None:
+    for path in paths:
+        page.goto(live_server(path))
+        axe(page)
+
+
+def test_public_pages(page: Any, live_server: Any, axe: Any, objects: dict[str, Any]) -> None:
+    visit_all(
+        page,
+        live_server,
+        axe,
+        [
+            "/",
+            "/privacy",
+            "/toegankelijkheid",
+            "/inloggen",
+            "/account-maken",
+            "/account-maken/controleer-uw-mail",
+            "/wachtwoord-vergeten",
+            "/e-mail-bevestigen/ongeldig",
+            "/wachtwoord-herstellen/ongeldig",
+            "/bestaat-niet",
+            f"/steun/{objects['token']}",
+            "/dev/mail",
+        ],
+    )
+
+
+def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str, Any]) -> None:
+    log_in(page, live_server, axe, "bewoner@demo.wijkkracht.nl")
+    draft, submitted = objects["draft"], objects["submitted"]
+    sections = ["activiteit", "begroting", "betaling", "bijlagen", "draagvlak", "indienen"]
+    visit_all(
+        page,
+        live_server,
+        axe,
+        [
+            "/mijn-aanvragen",
+            "/mijn-account",
+            "/berichten/",
+            f"/berichten/{objects['notification']}",
+            *[f"/aanvragen/{draft}/bewerken/{section}" for section in sections],
+            f"/aanvragen/{draft}/verwijderen",
+            f"/aanvragen/{draft}/bijlagen/{objects['attachment']}/verwijderen",
+            f"/aanvragen/{draft}/draagvlak/{objects['endorsement']}/verwijderen",
+            f"/aanvragen/{draft}/draagvlak/teller",
+            f"/steun/{objects['token']}",
+            f"/aanvragen/{submitted}",
+            f"/aanvragen/{submitted}/intrekken",
+            f"/aanvragen/{submitted}/pdf",
+            "/werkvoorraad",  # 403 page
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("email", "paths"),
+    [
+        ("wijkraad@demo.wijkkracht.nl", ["/wijkorgaan", "/mijn-aanvragen"]),
+        ("behandelaar@demo.wijkkracht.nl", ["/werkvoorraad", "SUBMITTED"]),
+        ("financien@demo.wijkkracht.nl", ["/betalingen"]),
+        ("beheerder@demo.wijkkracht.nl", ["/beheer/"]),
+    ],
+    ids=["council", "case-officer", "finance", "admin"],
+)
+def test_staff_and_council_pages(
+    page: Any, live_server: Any, axe: Any, objects: dict[str, Any], email: str, paths: list[str]
+) -> None:
+    log_in(page, live_server, axe, email)
+    paths = [f"/aanvragen/{objects['submitted']}" if p == "SUBMITTED" else p for p in paths]
+    visit_all(page, live_server, axe, paths)
+
+
+def test_pages_in_english(page: Any, live_server: Any, axe: Any, objects: dict[str, Any]) -> None:
+    log_in(page, live_server, axe, "bewoner@demo.wijkkracht.nl")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    axe(page)
+    assert page.locator("html").get_attribute("lang") == "en"
+    visit_all(
+        page,
+        live_server,
+        axe,
+        [
+            "/",
+            "/mijn-aanvragen",
+            f"/aanvragen/{objects['draft']}/bewerken/begroting",
+            f"/aanvragen/{objects['submitted']}",
+            "/privacy",
+        ],
+    )
+    page.get_by_role("button", name="Nederlands").click()
+    page.wait_for_load_state()
+    axe(page)

@@ -598,3 +598,44 @@ def test_case_officer_sees_submitted_applications_of_their_boroughs(
     login_as(elsewhere)
     assert application.reference not in client.get("/werkvoorraad").get_data(as_text=True)
     assert client.get(f"/aanvragen/{application.id}").status_code == 404
+
+
+def test_the_endorsement_and_invitation_forms_cannot_be_used_to_send_spam(
+    client, applicant, login_as
+) -> None:
+    application = services.create_draft(applicant, "spam")
+    db.session.commit()
+    for n in range(services.MAX_UNCONFIRMED_PER_HOUR):
+        services.endorse(
+            application,
+            name="X",
+            postcode="7533AD",
+            house_number=str(n + 1),
+            email=f"x{n}@example.org",
+        )
+    db.session.commit()
+    refused = client.post(
+        f"/steun/{application.endorsement_token}",
+        data={
+            "name": "Nog een",
+            "postcode": "7533 AD",
+            "house_number": "999",
+            "email": "y@example.org",
+        },
+    )
+    assert refused.status_code == 422 and "Probeer het over een uur opnieuw" in refused.get_data(
+        as_text=True
+    )
+    login_as(applicant)
+    for _ in range(3):
+        client.post(
+            f"/aanvragen/{application.id}/draagvlak/uitnodigen",
+            data={"emails": ", ".join(f"buur{i}@example.org" for i in range(20))},
+        )
+    page = client.get(f"/aanvragen/{application.id}/bewerken/draagvlak").get_data(as_text=True)
+    assert services.invites_today(application) == 60
+    response = client.post(
+        f"/aanvragen/{application.id}/draagvlak/uitnodigen", data={"emails": "een@example.org"}
+    )
+    assert services.invites_today(application) == 60
+    assert response.status_code == 303 and page

@@ -127,6 +127,14 @@ def invite(application_id: int) -> Response:
             flash(_("Deze adressen kloppen niet: %(list)s", list=", ".join(bad)), "error")
         elif len(addresses) > MAX_INVITES:
             flash(_("U kunt %(n)s buren tegelijk uitnodigen.", n=MAX_INVITES), "error")
+        elif services.invites_today(application) + len(addresses) > services.MAX_INVITES_PER_DAY:
+            flash(
+                _(
+                    "U kunt %(n)s uitnodigingen per dag versturen. Deel anders de link.",
+                    n=services.MAX_INVITES_PER_DAY,
+                ),
+                "error",
+            )
         else:
             services.invite(application, addresses, current_user)
             db.session.commit()

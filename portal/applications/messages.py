@@ -96,6 +96,10 @@ def endorsement_refusal(code: str) -> str:
         return _("U woont op hetzelfde adres als de aanvrager. Uw steun telt hier niet.")
     if code == "other_district":
         return _("U woont niet in deze wijk. Alleen buren uit dezelfde wijk kunnen steunen.")
+    if code == "too_many":
+        return _(
+            "Er zijn net veel steunbetuigingen binnengekomen. Probeer het over een uur opnieuw."
+        )
     if code == "household_done":
         return _("Van dit adres heeft al iemand gesteund. Per huishouden telt één steunbetuiging.")
     return code

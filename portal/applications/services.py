@@ -373,6 +373,9 @@ def endorse(
     district = district_for_postcode(postcode)
     if district is None or district.id != application.district_id:
         raise EndorsementRefused("other_district")
+    if user is None and unconfirmed_recently(application) >= MAX_UNCONFIRMED_PER_HOUR:
+        # The form mails strangers' addresses: limit it, so it cannot be used to send spam.
+        raise EndorsementRefused("too_many")
     household = household_key(postcode, house_number)
     applicant = application.applicant
     if household == household_key(applicant.postcode or "", applicant.house_number or ""):
@@ -417,6 +420,39 @@ def endorse(
             application=application,
         )
     return endorsement
+
+
+MAX_UNCONFIRMED_PER_HOUR = 30
+MAX_INVITES_PER_DAY = 60
+
+
+def unconfirmed_recently(application: Application) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count(Endorsement.id)).where(
+                Endorsement.application_id == application.id,
+                Endorsement.confirmed_at.is_(None),
+                Endorsement.created_at > utcnow() - timedelta(hours=1),
+            )
+        )
+        or 0
+    )
+
+
+def invites_today(application: Application) -> int:
+    from portal.notifications.models import Notification
+
+    return int(
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.kind == "endorsement_invite",
+                Notification.object_type == "application",
+                Notification.object_id == application.id,
+                Notification.created_at > utcnow() - timedelta(days=1),
+            )
+        )
+        or 0
+    )
 
 
 def confirm_endorsement(token: str) -> Endorsement | None:

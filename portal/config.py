@@ -73,6 +73,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # Signed e-mail links: verification 48 hours, password reset 1 hour.
         "PORTAL_VERIFY_MAX_AGE": _env_int("VERIFY_MAX_AGE", 48 * 3600),
         "PORTAL_RESET_MAX_AGE": _env_int("RESET_MAX_AGE", 3600),
+        # A draft's form stays good for rescuing typed text a week after it was opened.
+        "PORTAL_DRAFT_TOKEN_MAX_AGE": _env_int("DRAFT_TOKEN_MAX_AGE", 7 * 24 * 3600),
         # Login throttling: failures allowed per window, per account and per address.
         "PORTAL_LOGIN_WINDOW_SECONDS": _env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         "PORTAL_LOGIN_MAX_PER_ACCOUNT": _env_int("LOGIN_MAX_PER_ACCOUNT", 5),

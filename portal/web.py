@@ -29,6 +29,10 @@ from werkzeug.exceptions import HTTPException, TooManyRequests
 from portal.accounts.passwords import MIN_LENGTH
 from portal.extensions import db, htmx, login_manager
 
+# Endpoints that can save a post whose CSRF token no longer matches (the session expired while
+# the user typed). Each rescuer checks its own proof of who typed it, or returns None for a 400.
+CSRF_RESCUE: dict[str, Callable[[], Response | None]] = {}
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -165,6 +169,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Response:
+        rescue = CSRF_RESCUE.get(request.endpoint or "")
+        rescued = rescue() if rescue else None
+        if rescued is not None:
+            return rescued
         if htmx:
             # A long-open page whose token expired: reload it with a fresh token.
             response = Response(status=400)

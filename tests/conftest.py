@@ -117,6 +117,16 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture
+def csrf_app(app: Flask, database: Any) -> Iterator[Flask]:
+    """The test app with CSRF checked as in production, for this test only."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        yield app
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
 def client(app: Flask, database: Any) -> FlaskClient:
     app.test_client_class = FreshContextClient
     return app.test_client()

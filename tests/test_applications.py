@@ -318,9 +318,17 @@ def test_add_and_remove_lines_without_javascript_and_with_htmx(client, applicant
     assert application.total_cents == 5000
 
 
-def test_autosave_and_an_expired_session_keep_what_was_typed(
-    app, client, applicant, login_as
-) -> None:
+def form_inputs(html: str) -> dict[str, str]:
+    """The hidden inputs of a page, as a browser would post them."""
+    found = {}
+    for tag in re.findall(r"<input\b[^>]*>", html):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if 'type="hidden"' in tag and name and value:
+            found[name.group(1)] = value.group(1)
+    return found
+
+
+def test_autosave_keeps_what_is_typed(client, applicant, login_as) -> None:
     login_as(applicant)
     application = services.create_draft(applicant, "k4")
     db.session.commit()
@@ -332,28 +340,71 @@ def test_autosave_and_an_expired_session_keep_what_was_typed(
     assert "Opgeslagen om" in saved.get_data(as_text=True)
     db.session.refresh(application)
     assert application.title == "Moestuin"
-    # The session expires; the next save is kept and applied after logging in again.
-    anonymous = app.test_client()
-    response = anonymous.post(
-        f"/aanvragen/{application.id}/bewerken/activiteit",
-        data={
-            "title": "Moestuin aan de Dolphiastraat",
-            "description": "Samen groente kweken",
-            "save": "1",
-        },
-    )
-    assert response.status_code == 302 and "/inloggen" in response.location
-    anonymous.post(
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["form-post", "autosave"])
+def test_an_expired_session_keeps_what_was_typed_under_real_csrf(csrf_app, applicant, htmx) -> None:
+    application = services.create_draft(applicant, "k4")
+    db.session.commit()
+    url = f"/aanvragen/{application.id}/bewerken/activiteit"
+    browser = csrf_app.test_client()
+    browser.post(
         "/inloggen",
         data={
+            **form_inputs(browser.get("/inloggen").get_data(as_text=True)),
             "email": applicant.email,
             "password": "wijkkracht-demo",
-            "next": f"/aanvragen/{application.id}/bewerken/activiteit",
         },
     )
-    page = anonymous.get(f"/aanvragen/{application.id}/bewerken/activiteit").get_data(as_text=True)
+    hidden = form_inputs(browser.get(url).get_data(as_text=True))
+    assert hidden.keys() >= {"csrf_token", "draft_token"}
+    typed = {"title": "Moestuin aan de Dolphiastraat", "description": "Samen groente kweken"}
+    # The session expires while the resident types: the cookie is gone, so is the CSRF secret.
+    browser.delete_cookie(csrf_app.config["SESSION_COOKIE_NAME"])
+    if htmx:
+        response = browser.post(
+            url + "/autosave",
+            data={**hidden, **typed},
+            headers={"HX-Request": "true", "X-CSRFToken": hidden["csrf_token"]},
+        )
+        assert response.status_code == 200
+        assert "u bent uitgelogd" in response.get_data(as_text=True)
+    else:
+        response = browser.post(url, data={**hidden, **typed, "save": "1"})
+        assert response.status_code in (302, 303) and "/inloggen" in response.location
+    login_page = browser.get("/inloggen").get_data(as_text=True)
+    browser.post(
+        "/inloggen",
+        data={**form_inputs(login_page), "email": applicant.email, "password": "wijkkracht-demo"},
+    )
+    page = browser.get(url).get_data(as_text=True)
     assert "Wat u had getypt, hebben wij bewaard" in page
     assert 'value="Moestuin aan de Dolphiastraat"' in page and "Samen groente kweken" in page
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).title == "Moestuin aan de Dolphiastraat"
+
+
+def test_a_post_without_the_draft_token_is_not_kept(csrf_app, applicant, factory) -> None:
+    """Nobody can plant text in another's draft: the stash needs the draft's own token."""
+    application = services.create_draft(applicant, "k4")
+    application.title = "Eigen titel"
+    db.session.commit()
+    url = f"/aanvragen/{application.id}/bewerken/activiteit"
+    attacker = csrf_app.test_client()
+    forged = {"title": "Geplant", "draft_token": "vervalst"}
+    assert attacker.post(url, data=forged).status_code == 400
+    # A genuine token of another application does not fit this one either.
+    other = services.create_draft(factory.user(postcode=applicant.postcode), "k5")
+    db.session.commit()
+    with csrf_app.test_request_context():
+        from portal.accounts.tokens import make_draft_token
+
+        foreign = make_draft_token(other.applicant_id, other.id)
+    assert attacker.post(url, data={**forged, "draft_token": foreign}).status_code == 400
+    # A token for this draft, stashed in the attacker's own session, is never applied for
+    # anyone but the applicant the token names.
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).title == "Eigen titel"
 
 
 def test_endorsement_rules(client, app, applicant, neighbours, factory, mailbox) -> None:

@@ -85,11 +85,6 @@ def test_unexpected_error_gives_the_500_page(database) -> None:
     assert "boom" not in response.get_data(as_text=True)
 
 
-@pytest.fixture
-def csrf_app(database):
-    return make_app("wijkkracht_test", WTF_CSRF_ENABLED=True)
-
-
 def test_csrf_is_required_for_form_posts(csrf_app) -> None:
     client = csrf_app.test_client()
     response = client.post("/inloggen", data={"email": "a@example.org", "password": "x" * 12})

@@ -62,3 +62,22 @@ def read_reset_token(token: str) -> tuple[int, str]:
     if not isinstance(data, dict) or "u" not in data or "p" not in data:
         raise TokenInvalid
     return int(data["u"]), str(data["p"])
+
+
+DRAFT_SALT = "wijkkracht-draft"
+
+
+def make_draft_token(user_id: int, application_id: int) -> str:
+    """Rendered in a draft's form: proves a post was typed by this user into this draft.
+
+    When the session (and with it the CSRF token) expired while the resident typed, this token
+    lets the portal keep what was typed for that resident, and for no one else.
+    """
+    return _serializer(DRAFT_SALT).dumps({"u": user_id, "a": application_id})
+
+
+def read_draft_token(token: str) -> tuple[int, int]:
+    data = _load(DRAFT_SALT, token, current_app.config["PORTAL_DRAFT_TOKEN_MAX_AGE"])
+    if not isinstance(data, dict) or "u" not in data or "a" not in data:
+        raise TokenInvalid
+    return int(data["u"]), int(data["a"])

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from portal import uploads
+from portal.accounts import tokens
 from portal.applications import bp, permissions, services, workflow
 from portal.applications.forms import (
     ActivityForm,
@@ -40,7 +41,7 @@ from portal.districts.services import normalise_postcode
 from portal.extensions import db, login_manager
 from portal.rulesets.services import ruleset_in_force
 from portal.timeutil import local_today, utcnow
-from portal.web import redirect_after_post, render, roles_required
+from portal.web import CSRF_RESCUE, redirect_after_post, render, roles_required
 
 SECTIONS: list[tuple[str, Any]] = [
     ("activiteit", _l("Activiteit")),
@@ -53,6 +54,8 @@ SECTIONS: list[tuple[str, Any]] = [
 SECTION_KEYS = [key for key, _label in SECTIONS]
 FORMS = {"activiteit": ActivityForm, "begroting": BudgetForm, "betaling": PaymentForm}
 STASH_KEY = "unsaved_draft"
+# Sections whose typed post is kept when the session expired (bijlagen and draagvlak hold no text).
+STASHABLE = {*FORMS, "indienen"}
 CHECKED_KEY = "checked_application"
 
 
@@ -74,10 +77,13 @@ def attach_problems(form: Any, problems: list[services.Problem]) -> list[tuple[A
 
 
 def load_application(application_id: int) -> Application:
+    query = select(Application).where(Application.id == application_id)
+    if request.method == "POST":
+        # Saves of one draft (autosave, "save", a second tab) take turns: each replaces the
+        # budget lines, and two at once would both delete the old lines and both insert.
+        query = query.with_for_update(of=Application)
     application = db.session.scalar(
-        select(Application)
-        .where(Application.id == application_id)
-        .options(
+        query.options(
             selectinload(Application.lines),
             selectinload(Application.attachments),
             selectinload(Application.endorsements),
@@ -217,11 +223,28 @@ def upload_root() -> Path:
     return Path(current_app.config["PORTAL_UPLOAD_DIR"])
 
 
-def stash_unsaved(application_id: int, section: str) -> None:
-    """The session expired while typing: keep the post, to apply it after login."""
+def stash_unsaved(application_id: int, section: str) -> bool:
+    """The session expired while typing: keep the post, to apply it after login.
+
+    Only a post that carries the draft token of this application is kept, and only for the user
+    the token names, so that no one can plant text in someone else's draft.
+    """
+    try:
+        user_id, token_application_id = tokens.read_draft_token(request.form.get("draft_token", ""))
+    except (tokens.TokenInvalid, tokens.TokenExpired):
+        return False
+    if token_application_id != application_id:
+        return False
     form = request.form.to_dict(flat=False)
     form.pop("csrf_token", None)
-    session[STASH_KEY] = {"application_id": application_id, "section": section, "form": form}
+    form.pop("draft_token", None)
+    session[STASH_KEY] = {
+        "application_id": application_id,
+        "user_id": user_id,
+        "section": section,
+        "form": form,
+    }
+    return True
 
 
 def apply_stash(application: Application) -> bool:
@@ -230,7 +253,7 @@ def apply_stash(application: Application) -> bool:
         return False
     session.pop(STASH_KEY, None)
     section = stash["section"]
-    if section not in FORMS and section != "indienen":
+    if stash.get("user_id") != current_user.id or section not in STASHABLE:
         return False
     form = make_form(
         section,
@@ -241,6 +264,42 @@ def apply_stash(application: Application) -> bool:
     save_section(section, form, application)
     db.session.commit()
     return True
+
+
+def rescue_expired_post() -> Response | None:
+    """A draft's post failed the CSRF check because the session expired: keep what was typed.
+
+    Without a valid draft token the answer stays the usual 400.
+    """
+    args = request.view_args or {}
+    application_id, section = args.get("application_id"), args.get("section")
+    if not isinstance(application_id, int) or section not in STASHABLE:
+        return None
+    if not stash_unsaved(application_id, section):
+        return None
+    edit_url = url_for("applications.edit", application_id=application_id, section=section)
+    if request.endpoint == "applications.autosave":
+        return expired_autosave(application_id, section)
+    if current_user.is_authenticated:
+        # Signed in again in another tab: the stash is applied when the section opens.
+        return redirect_after_post(edit_url)
+    flash(_("Uw sessie is verlopen. Log opnieuw in, dan bewaren wij wat u typte."), "info")
+    return redirect_after_post(url_for("accounts.login", next=edit_url))
+
+
+def expired_autosave(application_id: int, section: str) -> Response:
+    return render(
+        "applications/_autosave.html",
+        expired=True,
+        login_url=url_for(
+            "accounts.login",
+            next=url_for("applications.edit", application_id=application_id, section=section),
+        ),
+    )
+
+
+CSRF_RESCUE["applications.edit"] = rescue_expired_post
+CSRF_RESCUE["applications.autosave"] = rescue_expired_post
 
 
 def edit_context(application: Application, section: str, form: Any) -> dict[str, Any]:
@@ -255,6 +314,7 @@ def edit_context(application: Application, section: str, form: Any) -> dict[str,
         "category_labels": CATEGORY_LABELS,
         "allowed_categories": ALLOWED_CATEGORY_LABELS,
         "excluded_categories": EXCLUDED_CATEGORY_LABELS,
+        "draft_token": tokens.make_draft_token(current_user.id, application.id),
     }
     if section == "bijlagen":
         context["attachment_form"] = context.get("attachment_form") or AttachmentForm()
@@ -354,14 +414,7 @@ def autosave(application_id: int, section: str) -> Response:
         abort(404)
     if not current_user.is_authenticated:
         stash_unsaved(application_id, section)
-        return render(
-            "applications/_autosave.html",
-            expired=True,
-            login_url=url_for(
-                "accounts.login",
-                next=url_for("applications.edit", application_id=application_id, section=section),
-            ),
-        )
+        return expired_autosave(application_id, section)
     loaded = own_draft_or_redirect(application_id)
     if isinstance(loaded, Response):
         return loaded

@@ -47,7 +47,12 @@ def prepare(app: Any, drafts: int) -> list[tuple[str, int]]:
         return prepared
 
 
-def post_in_parallel(app: Any, jobs: list[tuple[str, int]]) -> list[int]:
+def post_in_parallel(
+    app: Any,
+    jobs: list[tuple[str, int]],
+    path: str = "/aanvragen/{}/indienen",
+    data: dict[str, str] | None = None,
+) -> list[int]:
     clients = []
     for email, _ in jobs:
         client = app.test_client()
@@ -64,7 +69,7 @@ def post_in_parallel(app: Any, jobs: list[tuple[str, int]]) -> list[int]:
     def submit(index: int) -> None:
         barrier.wait()
         response = clients[index].post(
-            f"/aanvragen/{jobs[index][1]}/indienen", data={"declaration": "y"}
+            path.format(jobs[index][1]), data=data or {"declaration": "y"}
         )
         statuses[index] = response.status_code
 
@@ -111,3 +116,33 @@ def test_the_same_submission_posted_five_times_gives_one_application(live_app) -
         )
         db.session.remove()
     assert submitted == 1 and receipts == 1
+
+
+def test_budget_saves_racing_each_other_never_duplicate_lines(live_app) -> None:
+    """Autosave and "save" of the budget overlap when a resident types and clicks at once."""
+    [(email, application_id)] = prepare(live_app, 1)
+    lines = {
+        f"lines-{i}-{name}": value
+        for i, (description, price) in enumerate(
+            [("Tent", "250"), ("Soep", "90"), ("Flyers", "50")]
+        )
+        for name, value in [
+            ("description", description),
+            ("category", "huur_spullen"),
+            ("quantity", "1"),
+            ("unit_price", price),
+        ]
+    }
+    data = {**lines, "other_funding": "0"}
+    saves = post_in_parallel(
+        live_app, [(email, application_id)] * 3, "/aanvragen/{}/bewerken/begroting", data
+    )
+    autosaves = post_in_parallel(
+        live_app, [(email, application_id)] * 3, "/aanvragen/{}/bewerken/begroting/autosave", data
+    )
+    assert set(saves) <= {303} and autosaves == [200] * 3
+    with live_app.app_context():
+        application = db.session.get(Application, application_id)
+        stored = [(line.position, line.description) for line in application.lines]
+        db.session.remove()
+    assert stored == [(0, "Tent"), (1, "Soep"), (2, "Flyers")]

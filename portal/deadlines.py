@@ -227,3 +227,19 @@ def extend_by_days(deadline: date, days: int) -> date:
     if days < 0:
         raise ValueError("days cannot be negative")
     return _next_working_day(deadline + timedelta(days=days))
+
+
+def decision_deadline(
+    received: date, *, weeks: int, suspended_days: int = 0, extension_weeks: int = 0
+) -> date:
+    """Return the last day to decide on an application received on ``received``.
+
+    The beslistermijn of ``weeks`` (Awb 4:13) runs from the day after receipt. Days during which
+    the applicant was asked to supply information do not count (Awb 4:15: from the day after the
+    request up to the day the answer came or the period for it ran out), and the period may be
+    extended once by ``extension_weeks`` (Awb 4:14). The Atw applies once, to the end of the whole
+    period: a final day on a Saturday, Sunday or feestdag moves to the next working day.
+    """
+    if suspended_days < 0 or extension_weeks < 0:
+        raise ValueError("a suspension or extension cannot be negative")
+    return add_period(received, weeks=weeks + extension_weeks, days=suspended_days)

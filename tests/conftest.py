@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -257,8 +258,14 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
     import io
 
     from portal import uploads
-    from portal.applications.models import Application, Attachment, Endorsement, State
-    from portal.timeutil import utcnow
+    from portal.applications.models import (
+        Application,
+        Attachment,
+        Endorsement,
+        InfoRequest,
+        State,
+    )
+    from portal.timeutil import local_today, utcnow
 
     resident = personas["resident"]
     root = Path(app.config["PORTAL_UPLOAD_DIR"])
@@ -295,8 +302,28 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         reference=f"WB-1999-{os.getpid() % 10000:04d}",
         submitted_at=utcnow(),
     )
-    db.session.add_all([draft, submitted])
+    waiting = Application(
+        applicant_id=resident.id,
+        district_id=resident.district_id,
+        creation_key="matrix-info",
+        title="Wacht op aanvulling",
+        kaders=["leefbaarheid"],
+        state=State.INFO_REQUESTED.value,
+        reference=f"WB-1998-{os.getpid() % 10000:04d}",
+        submitted_at=utcnow(),
+    )
+    db.session.add_all([draft, submitted, waiting])
     db.session.flush()
+    today = local_today()
+    db.session.add(
+        InfoRequest(
+            application_id=waiting.id,
+            requested_by_id=personas["case_officer"].id,
+            questions="Stuur de offerte mee.",
+            requested_on=today - timedelta(days=20),
+            due_date=today - timedelta(days=6),
+        )
+    )
     endorsement = Endorsement(
         application_id=draft.id,
         name="Buur",
@@ -315,6 +342,7 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
     return {
         "draft": draft.id,
         "submitted": submitted.id,
+        "info_requested": waiting.id,
         "draft_attachment": draft_attachment.id,
         "submitted_attachment": submitted_attachment.id,
         "endorsement": endorsement.id,

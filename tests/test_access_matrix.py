@@ -32,6 +32,7 @@ RESIDENTS = frozenset({"resident", "other_resident", "council_member", "other_co
 OWNER = frozenset({"resident"})
 # Case officer of the borough (Oost handles Glanerbrug) and admin may see a submitted application.
 VIEWERS = frozenset({"resident", "case_officer", "admin"})
+OFFICER = frozenset({"case_officer"})
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ MATRIX: dict[str, Route] = {
     "accounts.change_password": Route("/mijn-account/wachtwoord", SIGNED_IN, "POST", ok=(422,)),
     "accounts.change_email": Route("/mijn-account/e-mailadres", SIGNED_IN, "POST", ok=(422,)),
     "applications.mine": Route("/mijn-aanvragen", RESIDENTS),
+    "applications.answer_info": Route(
+        lambda o: f"/aanvragen/{o['info_requested']}/aanvulling", OWNER
+    ),
     "applications.new": Route("/aanvragen/nieuw", RESIDENTS, "POST", {"creation_key": "matrix"}),
     # The applicant's draft: only its owner; everyone else gets 404.
     "applications.edit": Route(lambda o: f"/aanvragen/{o['draft']}/bewerken/activiteit", OWNER),
@@ -119,6 +123,25 @@ MATRIX: dict[str, Route] = {
         lambda o: f"/steun/bevestigen/{o['endorsement_confirm_token']}", EVERYONE
     ),
     "reviews.queue": Route("/werkvoorraad", frozenset({"case_officer"})),
+    # The case page: case officers of the borough; admins may read it.
+    "reviews.case": Route(lambda o: f"/behandeling/{o['submitted']}", OFFICER | {"admin"}),
+    "reviews.accept": Route(lambda o: f"/behandeling/{o['submitted']}/compleet", OFFICER, "POST"),
+    "reviews.request_info": Route(
+        lambda o: f"/behandeling/{o['submitted']}/aanvulling",
+        OFFICER,
+        "POST",
+        {"questions": "Stuur de offerte mee.", "due_date": "2099-01-01"},
+    ),
+    "reviews.put_aside": Route(
+        lambda o: f"/behandeling/{o['info_requested']}/buiten-behandeling", OFFICER
+    ),
+    "reviews.extend": Route(
+        lambda o: f"/behandeling/{o['submitted']}/verlengen",
+        OFFICER,
+        "POST",
+        {"weeks": "2", "reason": "Drukte"},
+        ok=(303, 422),
+    ),
     "reviews.council_requests": Route(
         "/wijkorgaan", frozenset({"council_member", "other_council_member"})
     ),

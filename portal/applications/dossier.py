@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import uploads
 from portal.applications import bp, jobs, permissions, services, workflow
-from portal.applications.editing import load_application
+from portal.applications.editing import load_application, upload_root
 from portal.applications.forms import NewApplicationForm, WithdrawForm
 from portal.applications.labels import (
     ATTACHMENT_KIND_LABELS,
@@ -28,6 +28,8 @@ from portal.applications.models import Application
 from portal.audit.models import AuditRecord
 from portal.districts.models import District, DistrictBudget
 from portal.extensions import db
+from portal.reviews import services as review_services
+from portal.reviews.forms import AnswerForm
 from portal.rulesets.services import ruleset_in_force
 from portal.timeutil import local_today, utcnow
 from portal.web import redirect_after_post, render, roles_required
@@ -93,7 +95,17 @@ def timeline(application: Application) -> list[dict[str, object]]:
         {"label": TIMELINE_LABELS[r.action], "date": r.created_at, "done": True, "reason": r.reason}
         for r in records
     ]
-    if application.state in permissions.BEFORE_DECISION and application.decision_deadline:
+    info = application.open_info_request
+    if info is not None:
+        steps.append({"label": _("Uw aanvulling"), "deadline": info.due_date, "done": False})
+        steps.append(
+            {
+                "label": _("Besluit van de gemeente"),
+                "paused": True,
+                "done": False,
+            }
+        )
+    elif application.state in permissions.BEFORE_DECISION and application.decision_deadline:
         steps.append(
             {
                 "label": _("Besluit van de gemeente"),
@@ -128,6 +140,8 @@ def detail(application_id: int) -> Response:
         counted=services.counted_endorsements(application),
         can_withdraw=permissions.can_withdraw(current_user, application),
         is_applicant=permissions.is_applicant(current_user, application),
+        can_handle=permissions.handles_borough(current_user, application)
+        or current_user.has_role("admin"),
     )
 
 
@@ -169,6 +183,66 @@ def withdraw(application_id: int) -> Response:
             flash(_("Uw aanvraag is ingetrokken."), "success")
         return redirect_after_post(url_for("applications.detail", application_id=application.id))
     return render("applications/confirm_withdraw.html", application=application, form=form)
+
+
+@bp.route("/aanvragen/<int:application_id>/aanvulling", methods=["GET", "POST"])
+@roles_required("resident")
+def answer_info(application_id: int) -> Response:
+    """The applicant answers the municipality's questions, with text and files."""
+    application = viewable(application_id)
+    if not permissions.is_applicant(current_user, application):
+        abort(404)
+    info = application.open_info_request
+    if info is None:
+        flash(_("De gemeente wacht niet (meer) op een aanvulling van u."), "info")
+        return redirect_after_post(url_for("applications.detail", application_id=application.id))
+    form = AnswerForm()
+    if form.validate_on_submit():
+        chosen = [f for f in form.files.data or [] if f and f.filename]
+        stored: list[uploads.StoredFile] = []
+        try:
+            uploads.check_count(0, len(chosen))
+            for file in chosen:
+                stored.append(uploads.store(file.stream, file.filename, root=upload_root()))
+        except uploads.UploadRefused as error:
+            for kept in stored:
+                uploads.delete(kept.storage_key, upload_root())
+            form.files.errors = [
+                uploads.message(error),
+                _("Wat u typte staat er nog. Kies de bestanden opnieuw."),
+            ]
+        else:
+            try:
+                review_services.supply_info(
+                    application,
+                    current_user,
+                    form.answer.data,
+                    [review_services.AnswerFile(s, form.kind.data) for s in stored],
+                )
+            except workflow.WorkflowError:
+                db.session.rollback()
+                for kept in stored:
+                    uploads.delete(kept.storage_key, upload_root())
+                flash(_("De gemeente wacht niet (meer) op een aanvulling van u."), "error")
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Dank u wel. Uw aanvulling is verstuurd. De gemeente gaat verder met uw "
+                        "aanvraag."
+                    ),
+                    "success",
+                )
+            return redirect_after_post(
+                url_for("applications.detail", application_id=application.id)
+            )
+    return render(
+        "applications/answer_info.html",
+        status=422 if form.errors else 200,
+        application=application,
+        info=info,
+        form=form,
+    )
 
 
 @bp.route("/aanvragen/<int:application_id>/pdf", methods=["GET", "POST"])

@@ -87,6 +87,7 @@ def load_application(application_id: int) -> Application:
             selectinload(Application.lines),
             selectinload(Application.attachments),
             selectinload(Application.endorsements),
+            selectinload(Application.info_requests),
         )
     )
     if application is None:

@@ -73,6 +73,7 @@ NEXT_STEP_LABELS = {
     "awaiting_advice": _l("Het wijkorgaan geeft advies."),
     "advised": _l("De gemeente neemt een besluit."),
     "withdrawn": _l("U heeft de aanvraag ingetrokken."),
+    "not_considered": _l("De gemeente heeft de aanvraag niet in behandeling genomen."),
 }
 
 ATTACHMENT_KIND_LABELS = {
@@ -86,4 +87,19 @@ TIMELINE_LABELS = {
     "application.created": _l("Concept gemaakt"),
     "application.submitted": _l("Aanvraag ingediend"),
     "application.withdrawn": _l("Aanvraag ingetrokken"),
+    "application.accepted": _l("Aanvraag compleet, in behandeling genomen"),
+    "application.info_requested": _l("De gemeente vroeg om aanvulling"),
+    "application.info_supplied": _l("Aanvulling gestuurd"),
+    "application.not_considered": _l("Aanvraag niet in behandeling genomen"),
+    "application.deadline_extended": _l("Beslistermijn verlengd"),
+}
+
+# The staff audit trail names every step, also those the applicant does not see.
+AUDIT_LABELS = {
+    **TIMELINE_LABELS,
+    "application.discarded": _l("Concept weggegooid"),
+    "endorsement.added": _l("Steun toegevoegd"),
+    "endorsement.confirmed": _l("Steun bevestigd"),
+    "endorsement.removed": _l("Steun weggehaald"),
+    "endorsement.invited": _l("Buren uitgenodigd"),
 }

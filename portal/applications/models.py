@@ -107,6 +107,12 @@ class Application(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_deadline: Mapped[date | None] = mapped_column(Date)
+    # The decision period: counted from submission, stopped while information is asked for
+    # (Awb 4:15), extended at most once (Awb 4:14). ``decision_deadline`` is derived from these by
+    # ``deadlines.decision_deadline`` whenever one changes; it is stored for sorting the queue.
+    suspended_days: Mapped[int] = mapped_column(Integer, default=0)
+    extension_weeks: Mapped[int] = mapped_column(Integer, default=0)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # A PDF summary made by the worker on request
@@ -126,10 +132,17 @@ class Application(db.Model):
     endorsements: Mapped[list[Endorsement]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="Endorsement.id"
     )
+    info_requests: Mapped[list[InfoRequest]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="InfoRequest.id"
+    )
 
     @property
     def is_draft(self) -> bool:
         return self.state == State.DRAFT
+
+    @property
+    def open_info_request(self) -> InfoRequest | None:
+        return next((r for r in self.info_requests if r.outcome is None), None)
 
     def __repr__(self) -> str:
         return f"<Application {self.id} {self.reference or 'concept'} {self.state}>"
@@ -174,8 +187,42 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sent with an answer to a request for information (aanvulling), not with the draft.
+    info_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("info_requests.id", ondelete="CASCADE"), index=True
+    )
 
     application: Mapped[Application] = relationship(back_populates="attachments")
+
+
+class InfoRequest(db.Model):
+    """The case officer asks for missing information (aanvulling, Awb 4:5); the decision clock
+    stops from the request until the answer (Awb 4:15)."""
+
+    __tablename__ = "info_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('answered', 'not_considered', 'withdrawn')",
+            name="known_outcome",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    questions: Mapped[str] = mapped_column(Text)
+    requested_on: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="info_requests")
+    requested_by: Mapped[User] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", viewonly=True)
 
 
 class Endorsement(db.Model):

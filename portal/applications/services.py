@@ -27,7 +27,7 @@ from portal.applications.models import (
     household_key,
 )
 from portal.audit.services import record
-from portal.deadlines import add_period
+from portal.deadlines import decision_deadline
 from portal.districts.models import DistrictBudget
 from portal.districts.services import district_for_postcode, normalise_postcode
 from portal.extensions import db
@@ -308,7 +308,7 @@ def submit(application: Application, actor: User) -> None:
         actor,
         submitted_at=utcnow(),
         ruleset_id=ruleset.id,
-        decision_deadline=add_period(today, weeks=ruleset.decision_period_weeks),
+        decision_deadline=decision_deadline(today, weeks=ruleset.decision_period_weeks),
     )
     reference = allocate_reference(today.year)
     db.session.execute(
@@ -333,6 +333,8 @@ def submit(application: Application, actor: User) -> None:
 
 def withdraw(application: Application, actor: User, reason: str | None) -> None:
     workflow.transition(application, "withdraw", actor, reason=reason, closed_at=utcnow())
+    if application.open_info_request is not None:
+        application.open_info_request.outcome = "withdrawn"
     notify(
         application.applicant,
         "application_withdrawn",

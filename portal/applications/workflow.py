@@ -35,9 +35,12 @@ class NotAllowed(WorkflowError):
 
 @dataclass(frozen=True)
 class Transition:
+    """``target`` None: a step that keeps the state but must still happen in one of ``sources``
+    and be audited (such as extending the decision period)."""
+
     action: str
     sources: frozenset[str]
-    target: str
+    target: str | None
     allowed: Callable[[Any, Application], bool]
     audit_action: str
 
@@ -58,6 +61,43 @@ TRANSITIONS: dict[str, Transition] = {
             State.WITHDRAWN,
             permissions.is_applicant,
             "application.withdrawn",
+        ),
+        # Intake: complete, or ask for what is missing (the decision clock stops, Awb 4:15).
+        Transition(
+            "accept",
+            frozenset({State.SUBMITTED}),
+            State.IN_REVIEW,
+            permissions.handles_borough,
+            "application.accepted",
+        ),
+        Transition(
+            "request_info",
+            frozenset({State.SUBMITTED, State.IN_REVIEW}),
+            State.INFO_REQUESTED,
+            permissions.handles_borough,
+            "application.info_requested",
+        ),
+        Transition(
+            "supply_info",
+            frozenset({State.INFO_REQUESTED}),
+            State.SUBMITTED,
+            permissions.is_applicant,
+            "application.info_supplied",
+        ),
+        Transition(
+            "not_considered",
+            frozenset({State.INFO_REQUESTED}),
+            State.NOT_CONSIDERED,
+            permissions.handles_borough,
+            "application.not_considered",
+        ),
+        # Once, before the period ends, with a reason sent to the applicant (Awb 4:14).
+        Transition(
+            "extend_deadline",
+            frozenset({State.SUBMITTED, State.IN_REVIEW, State.AWAITING_ADVICE, State.ADVISED}),
+            None,
+            permissions.handles_borough,
+            "application.deadline_extended",
         ),
     )
 }
@@ -86,15 +126,16 @@ def transition(
     if not rule.allowed(actor, application):
         raise NotAllowed(action)
     previous = application.state
+    target = rule.target or previous
     changed = db.session.execute(
         update(Application)
         .where(Application.id == application.id, Application.state.in_(rule.sources))
-        .values(state=rule.target, **values)
+        .values(state=target, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         raise InvalidTransition(action)
-    set_committed_value(application, "state", rule.target)
+    set_committed_value(application, "state", target)
     for name, value in values.items():
         set_committed_value(application, name, value)
     record(
@@ -103,6 +144,6 @@ def transition(
         object_type="application",
         object_id=application.id,
         from_state=previous,
-        to_state=rule.target,
+        to_state=target,
         reason=reason,
     )

@@ -174,3 +174,6 @@ def council_requests() -> Response:
         .options(selectinload(CouncilMembership.council).selectinload(Council.districts))
     ).all()
     return render("reviews/council_requests.html", memberships=memberships)
+
+
+from portal.reviews import case  # noqa: E402,F401  (registers the case routes on bp)

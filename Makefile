@@ -28,7 +28,7 @@ translations: $(STAMP)
 # otherwise notifications are delivered in-process after each commit.
 run: install
 	$(BIN)/flask db upgrade
-	$(BIN)/flask seed-demo
+	$(BIN)/flask seed-demo --with-applications
 	@if $(BIN)/python -c "import redis,sys; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null; then \
 	  echo "Redis answers: starting a worker next to the portal."; \
 	  export PORTAL_REDIS_URL=$${PORTAL_REDIS_URL:-redis://127.0.0.1:6379/0}; \

@@ -12,9 +12,14 @@ from portal.extensions import db
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    def seed_demo_command() -> None:
+    @click.option(
+        "--with-applications",
+        is_flag=True,
+        help="Also submit a few demo applications for the case officer's work queue.",
+    )
+    def seed_demo_command(with_applications: bool) -> None:
         """Load the demo districts, councils, ruleset and accounts (idempotent)."""
-        from portal.demo import seed_demo
+        from portal.demo import seed_demo, seed_demo_applications
 
         result = seed_demo()
         db.session.commit()
@@ -22,6 +27,10 @@ def register_cli(app: Flask) -> None:
             f"Demo data ready: {result['districts']} districts, {result['councils']} councils, "
             f"{result['accounts_created']} new accounts."
         )
+        if with_applications:
+            made = seed_demo_applications()
+            db.session.commit()
+            click.echo(f"{made} demo applications submitted.")
 
     @app.cli.command("relay-outbox")
     @click.option("--every", type=float, default=0, help="Repeat every N seconds (0: once).")

@@ -8,7 +8,7 @@ postcode area so that every Enschede postcode (7500-7549) finds a district.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -199,38 +199,152 @@ def seed_demo(year: int | None = None) -> dict[str, int]:
     password_hash = hash_password(current_app.config["PORTAL_DEMO_PASSWORD"])
     created = 0
     for account in ACCOUNTS:
-        email = f"{account['local']}@{DEMO_DOMAIN}"
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            created += 1
-            postcode = account.get("postcode")
-            district = None
-            if postcode:
-                from portal.districts.services import district_for_postcode
-
-                district = district_for_postcode(str(postcode))
-            user = User(
-                name=str(account["name"]),
-                email=email,
-                password_hash=password_hash,
-                postcode=postcode,
-                house_number=account.get("number"),
-                district=district,
-                adult_confirmed_at=utcnow(),
-                email_verified_at=utcnow(),
-            )
-            for role in account["roles"]:  # type: ignore[union-attr]
-                user.role_links.append(UserRole(role=Role(role).value))
-            db.session.add(user)
-            db.session.flush()
-            if "council" in account:
-                council_name, member_role = account["council"]  # type: ignore[misc]
-                db.session.add(
-                    CouncilMembership(council=councils[council_name], user=user, role=member_role)
-                )
-            for borough_name in account.get("boroughs", []):  # type: ignore[union-attr]
-                db.session.add(
-                    CaseOfficerBorough(user_id=user.id, borough_id=boroughs[borough_name].id)
-                )
+        created += _ensure_account(account, password_hash, boroughs, councils)[1]
     db.session.flush()
     return {"districts": len(districts), "councils": len(councils), "accounts_created": created}
+
+
+def _ensure_account(
+    account: dict[str, object],
+    password_hash: str,
+    boroughs: dict[str, Borough] | None = None,
+    councils: dict[str, Council] | None = None,
+) -> tuple[User, bool]:
+    """The demo account ``account`` describes; created (verified, adult) when missing."""
+    email = f"{account['local']}@{DEMO_DOMAIN}"
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        return user, False
+    postcode = account.get("postcode")
+    district = None
+    if postcode:
+        from portal.districts.services import district_for_postcode
+
+        district = district_for_postcode(str(postcode))
+    user = User(
+        name=str(account["name"]),
+        email=email,
+        password_hash=password_hash,
+        postcode=postcode,
+        house_number=account.get("number"),
+        district=district,
+        adult_confirmed_at=utcnow(),
+        email_verified_at=utcnow(),
+    )
+    for role in account["roles"]:  # type: ignore[union-attr]
+        user.role_links.append(UserRole(role=Role(role).value))
+    db.session.add(user)
+    db.session.flush()
+    if "council" in account and councils:
+        council_name, member_role = account["council"]  # type: ignore[misc]
+        db.session.add(
+            CouncilMembership(council=councils[council_name], user=user, role=member_role)
+        )
+    for borough_name in account.get("boroughs", []):  # type: ignore[union-attr]
+        assert boroughs is not None
+        db.session.add(CaseOfficerBorough(user_id=user.id, borough_id=boroughs[borough_name].id))
+    return user, True
+
+
+# Applications in the work queue of the demo case officer (``flask seed-demo --with-applications``,
+# used by ``make run``; never in the tests' demo data). Each one goes through the real services.
+DEMO_APPLICATIONS: list[dict[str, object]] = [
+    {
+        "local": "aanvrager1",
+        "name": "Joost Smits",
+        "postcode": "7533BA",
+        "number": "4",
+        "title": "Buurtbarbecue aan het Kerkplein",
+        "description": "Een middag samen eten op het Kerkplein, voor alle buren van jong tot oud.",
+        "kaders": ["sociale_samenhang"],
+        "lines": [
+            ("Huur partytent", "huur_spullen", 1, 25_000),
+            ("Soep en brood", "eten_drinken", 60, 150),
+        ],
+        "step": "submitted",
+    },
+    {
+        "local": "aanvrager2",
+        "name": "Lotte Hermsen",
+        "postcode": "7533BB",
+        "number": "9",
+        "title": "Moestuin achter de basisschool",
+        "description": "Samen met de kinderen groente kweken in bakken achter de school.",
+        "kaders": ["duurzaam_gedrag", "sociale_samenhang"],
+        "lines": [
+            ("Houten bakken", "materialen", 6, 4_500),
+            ("Zaden en aarde", "materialen", 1, 12_000),
+        ],
+        "step": "in_review",
+    },
+    {
+        "local": "aanvrager3",
+        "name": "Mehmet Yılmaz",
+        "postcode": "7533BC",
+        "number": "17",
+        "title": "Opschoondag langs de Glanerbeek",
+        "description": "Met de buurt een zaterdag zwerfafval opruimen langs de beek.",
+        "kaders": ["schone_hele_leefomgeving"],
+        "lines": [
+            ("Grijpers en zakken", "materialen", 20, 850),
+            ("Koffie en koek", "eten_drinken", 40, 125),
+        ],
+        "step": "info_requested",
+    },
+]
+
+
+def seed_demo_applications() -> int:
+    """Submit the demo applications (idempotent); return how many were made."""
+    from portal.applications import services
+    from portal.applications.models import Application
+    from portal.deadlines import add_period
+    from portal.reviews import services as intake
+
+    password_hash = hash_password(current_app.config["PORTAL_DEMO_PASSWORD"])
+    officer = db.session.scalar(select(User).where(User.email == f"behandelaar@{DEMO_DOMAIN}"))
+    neighbours = [
+        db.session.scalar(select(User).where(User.email == f"buur{n}@{DEMO_DOMAIN}"))
+        for n in range(1, 6)
+    ]
+    assert officer is not None and all(neighbours), "run seed_demo first"
+    today = date.today()
+    made = 0
+    for spec in DEMO_APPLICATIONS:
+        key = f"demo-{spec['local']}"
+        if db.session.scalar(select(Application.id).where(Application.creation_key == key)):
+            continue
+        applicant, _ = _ensure_account({**spec, "roles": ["resident"]}, password_hash)
+        draft = services.create_draft(applicant, key)
+        draft.title = str(spec["title"])
+        draft.description = str(spec["description"])
+        draft.kaders = list(spec["kaders"])  # type: ignore[call-overload]
+        draft.start_date = draft.end_date = today + timedelta(weeks=10)
+        draft.location = "Glanerbrug"
+        draft.expected_participants = 80
+        draft.iban = "NL91ABNA0417164300"
+        draft.account_holder = applicant.name
+        draft.declaration = True
+        services.set_lines(
+            draft,
+            [
+                {"description": d, "category": c, "quantity": q, "unit_price_cents": p}
+                for d, c, q, p in spec["lines"]  # type: ignore[attr-defined]
+            ],
+        )
+        for neighbour in neighbours:
+            services.endorse(draft, user=neighbour)
+        services.submit(draft, applicant)
+        if spec["step"] == "in_review":
+            intake.accept(draft, officer)
+        elif spec["step"] == "info_requested":
+            intake.request_info(
+                draft,
+                officer,
+                "Wilt u een foto of tekening sturen van de plek langs de beek? "
+                "Dan kunnen wij zien of de grond van de gemeente is.",
+                add_period(today, days=14),
+            )
+        made += 1
+    db.session.flush()
+    return made

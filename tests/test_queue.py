@@ -224,3 +224,19 @@ def test_ten_thousand_applications_in_a_constant_number_of_queries(
     assert large == small, f"queries grew with the data: {small} -> {large}"
     assert max(large) <= 15
     assert elapsed < 10, f"five queue pages over 10,000 applications took {elapsed:.1f}s"
+
+
+def test_while_information_is_asked_for_the_clock_stands_still(client, officer, factory) -> None:
+    anna = factory.user(postcode="7533AB", name="Anna de Vries")
+    add(
+        anna,
+        "Glanerbrug",
+        7,
+        state=State.INFO_REQUESTED.value,
+        decision_deadline=local_today() - timedelta(days=3),
+    )
+    db.session.commit()
+    html = client.get("/werkvoorraad").get_data(as_text=True)
+    row = dict(re.findall(r">(WB-\d{4}-\d{4})</a>(.*?)</tr>", html, re.S))["WB-2026-0007"]
+    assert "Staat stil: wacht op aanvulling" in row and "Te laat" not in row
+    assert references(client.get("/werkvoorraad?termijn=te-laat").get_data(as_text=True)) == []

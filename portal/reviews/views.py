@@ -29,9 +29,9 @@ from portal.web import render, roles_required
 bp = Blueprint("reviews", __name__)
 
 
-OPEN_STATES = [
+# States in which the decision clock runs (while information is asked for, it stands still).
+RUNNING_STATES = [
     State.SUBMITTED.value,
-    State.INFO_REQUESTED.value,
     State.IN_REVIEW.value,
     State.AWAITING_ADVICE.value,
     State.ADVISED.value,
@@ -100,7 +100,7 @@ def queue_query(district_ids: list[int], filters: QueueFilters, today: Any) -> S
     if filters.max_amount is not None:
         query = query.where(Application.requested_cents <= filters.max_amount)
     if filters.deadline:
-        query = query.where(Application.state.in_(OPEN_STATES))
+        query = query.where(Application.state.in_(RUNNING_STATES))
         if filters.deadline == "te-laat":
             query = query.where(Application.decision_deadline < today)
         else:
@@ -158,7 +158,7 @@ def queue() -> Response:
         counts=counts,
         page=page,
         state_labels=STATE_LABELS,
-        open_states=OPEN_STATES,
+        running_states=RUNNING_STATES,
         today=today,
         soon=today + timedelta(days=7),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ def objects(live_server: Any) -> dict[str, Any]:
     from portal.applications.models import Attachment, Endorsement
     from portal.extensions import db
     from portal.notifications.services import notify
+    from portal.reviews import services as intake
     from tests.test_applications import make_complete_draft
 
     app = live_server.app
@@ -55,6 +57,16 @@ def objects(live_server: Any) -> dict[str, Any]:
         submitted = make_complete_draft(resident, neighbours)
         db.session.flush()
         services.submit(submitted, resident)
+        officer = db.session.scalar(
+            select(User).where(User.email == "behandelaar@demo.wijkkracht.nl")
+        )
+        waiting = make_complete_draft(resident, neighbours)
+        db.session.flush()
+        services.submit(waiting, resident)
+        info = intake.request_info(
+            waiting, officer, "Stuur de offerte van de tent mee.", date.today() + timedelta(9)
+        )
+        info.requested_on, info.due_date = date.today() - timedelta(20), date.today() - timedelta(6)
         notification = notify(
             resident, "account_password_changed", link=live_server("/"), email=False
         )
@@ -64,6 +76,7 @@ def objects(live_server: Any) -> dict[str, Any]:
             "attachment": draft.attachments[0].id,
             "endorsement": endorsement.id,
             "submitted": submitted.id,
+            "waiting": waiting.id,
             "token": draft.endorsement_token,
             "notification": notification.id,
         }
@@ -132,6 +145,8 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
             f"/aanvragen/{submitted}",
             f"/aanvragen/{submitted}/intrekken",
             f"/aanvragen/{submitted}/pdf",
+            f"/aanvragen/{objects['waiting']}",
+            f"/aanvragen/{objects['waiting']}/aanvulling",
             "/werkvoorraad",  # 403 page
         ],
     )
@@ -141,7 +156,18 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
     ("email", "paths"),
     [
         ("wijkraad@demo.wijkkracht.nl", ["/wijkorgaan", "/mijn-aanvragen"]),
-        ("behandelaar@demo.wijkkracht.nl", ["/werkvoorraad", "SUBMITTED"]),
+        (
+            "behandelaar@demo.wijkkracht.nl",
+            [
+                "/werkvoorraad",
+                "/werkvoorraad?status=submitted&termijn=7-dagen&zoek=WB",
+                "/werkvoorraad?zoek=niemand-heet-zo",
+                "SUBMITTED",
+                "/behandeling/SUBMITTED_ID",
+                "/behandeling/WAITING_ID",
+                "/behandeling/WAITING_ID/buiten-behandeling",
+            ],
+        ),
         ("financien@demo.wijkkracht.nl", ["/betalingen"]),
         ("beheerder@demo.wijkkracht.nl", ["/beheer/"]),
     ],
@@ -152,6 +178,12 @@ def test_staff_and_council_pages(
 ) -> None:
     log_in(page, live_server, axe, email)
     paths = [f"/aanvragen/{objects['submitted']}" if p == "SUBMITTED" else p for p in paths]
+    paths = [
+        p.replace("SUBMITTED_ID", str(objects["submitted"])).replace(
+            "WAITING_ID", str(objects["waiting"])
+        )
+        for p in paths
+    ]
     visit_all(page, live_server, axe, paths)
 
 

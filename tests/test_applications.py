@@ -458,19 +458,95 @@ def test_applicant_sees_count_and_may_remove_an_endorsement(
     application = make_complete_draft(applicant, neighbours[:2])
     db.session.commit()
     login_as(applicant)
-    count = client.get(
-        f"/aanvragen/{application.id}/draagvlak/teller", headers={"HX-Request": "true"}
-    )
-    assert "2 van de 5" in count.get_data(
-        as_text=True
-    ) and 'hx-trigger="every 10s"' in count.get_data(as_text=True)
+    count_url = f"/aanvragen/{application.id}/draagvlak/teller"
+    count = client.get(count_url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "2 van de 5" in count and 'hx-trigger="every 10s"' in count
     endorsement = db.session.scalar(
         select(Endorsement).where(Endorsement.application_id == application.id)
     )
     url = f"/aanvragen/{application.id}/draagvlak/{endorsement.id}/verwijderen"
+    # The poll brings the list along, out of band, with a remove link for each endorsement.
+    assert '<div id="endorsement-list" hx-swap-oob="true">' in count
+    assert neighbours[0].name in count and neighbours[1].name in count
+    assert f'href="{url}"' in count
+    assert "<html" not in count
+    services.endorse(application, user=neighbours[2])
+    db.session.commit()
+    count = client.get(count_url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "3 van de 5" in count and neighbours[2].name in count
+    assert count.count("/verwijderen") == 3
+    # The page it swaps into has exactly one list to replace, and works without JavaScript.
+    section = client.get(f"/aanvragen/{application.id}/bewerken/draagvlak").get_data(as_text=True)
+    assert section.count('id="endorsement-list"') == 1 and "hx-swap-oob" not in section
+    assert neighbours[2].name in section and f'href="{url}"' in section
+    full = client.get(count_url).get_data(as_text=True)
+    assert "<html" in full and neighbours[2].name in full and "hx-swap-oob" not in full
     assert "verwijderen?" in client.get(url).get_data(as_text=True)  # a confirmation first
     assert client.post(url).status_code == 303
-    assert services.counted_endorsements(application) == 1
+    assert services.counted_endorsements(application) == 2
+
+
+def test_the_endorse_page_knows_who_already_endorsed_or_applied(
+    client, applicant, neighbours, factory, login_as, count_queries
+) -> None:
+    application = make_complete_draft(applicant, neighbours[:1])
+    db.session.commit()
+    page_url = f"/steun/{application.endorsement_token}"
+    endorse_button = "Ik steun dit plan"
+
+    def page_for(user: Any) -> str:
+        client.post("/uitloggen")
+        login_as(user)
+        response = client.get(page_url)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    endorsed = page_for(neighbours[0])
+    assert "U steunt dit plan al. Dank u wel." in endorsed
+    assert endorse_button not in endorsed and f'action="{page_url}"' not in endorsed
+    # One endorsement per household: a housemate is told so instead of being offered the button.
+    housemate = factory.user(postcode=neighbours[0].postcode)
+    housemate.house_number = neighbours[0].house_number.lower()
+    db.session.commit()
+    from_household = page_for(housemate)
+    assert "Iemand op uw adres steunt dit plan al" in from_household
+    assert endorse_button not in from_household
+    own = page_for(applicant)
+    assert "Dit is uw eigen aanvraag; u kunt die niet zelf steunen." in own
+    assert endorse_button not in own and f'action="{page_url}"' not in own
+    # Endorsed before without an account, with the same e-mail address: confirm by e-mail.
+    services.endorse(
+        application,
+        name=neighbours[1].name,
+        postcode=neighbours[1].postcode,
+        house_number=neighbours[1].house_number,
+        email=neighbours[1].email.upper(),
+    )
+    db.session.commit()
+    unconfirmed = page_for(neighbours[1])
+    assert "U steunt dit plan al. Klik nog op de link in de e-mail" in unconfirmed
+    assert endorse_button not in unconfirmed
+    # Someone who has not endorsed yet still gets the button, and it still works.
+    assert endorse_button in page_for(neighbours[2])
+    assert client.post(page_url).status_code == 303
+    assert "U steunt dit plan al. Dank u wel." in client.get(page_url).get_data(as_text=True)
+    # The check is one query, however many endorsements the plan has.
+    client.post("/uitloggen")
+    login_as(neighbours[3])
+    with count_queries() as few:
+        client.get(page_url)
+    for n in range(20):
+        services.endorse(
+            application,
+            name=f"Buur {n}",
+            postcode="7533AD",
+            house_number=str(n + 1),
+            email=f"buur{n}@example.org",
+        )
+    db.session.commit()
+    with count_queries() as many:
+        assert endorse_button in client.get(page_url).get_data(as_text=True)
+    assert many.count == few.count, "\n".join(many.statements)
 
 
 def png_bytes() -> bytes:

@@ -6,14 +6,15 @@ from __future__ import annotations
 from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import case, or_, select
 
+from portal.accounts.models import User
 from portal.applications import bp, permissions, services
 from portal.applications.editing import load_application, own_draft_or_redirect
 from portal.applications.forms import EndorseForm, InviteForm
 from portal.applications.labels import KADER_LABELS
 from portal.applications.messages import endorsement_refusal
-from portal.applications.models import Application, Endorsement
+from portal.applications.models import Application, Endorsement, household_key
 from portal.districts.services import is_valid_postcode, normalise_postcode
 from portal.extensions import db
 from portal.rulesets.services import ruleset_in_force
@@ -29,6 +30,29 @@ def by_token(token: str) -> Application:
     if application is None:
         abort(404)
     return application
+
+
+def endorsement_of(application: Application, user: User) -> Endorsement | None:
+    """The endorsement that already speaks for this user: their own, or one from their household
+    (the same key ``services.endorse`` refuses a second endorsement on). One query."""
+    mine = Endorsement.user_id == user.id
+    if user.postcode and user.house_number:
+        household = household_key(normalise_postcode(user.postcode), user.house_number)
+        mine = or_(mine, Endorsement.household == household)
+    # Their own endorsement first, should one from their (new) address exist as well.
+    return db.session.scalar(
+        select(Endorsement)
+        .where(Endorsement.application_id == application.id, mine)
+        .order_by(case((Endorsement.user_id == user.id, 0), else_=1), Endorsement.id)
+        .limit(1)
+    )
+
+
+def given_by(endorsement: Endorsement, user: User) -> bool:
+    """Whether the user gave it themselves: signed in, or before with their own e-mail address."""
+    return endorsement.user_id == user.id or (
+        endorsement.email is not None and endorsement.email == user.email.lower()
+    )
 
 
 @bp.route("/steun/<token>", methods=["GET", "POST"])
@@ -85,11 +109,20 @@ def endorse(token: str) -> Response:
                     "success",
                 )
             return redirect_after_post(url_for("applications.endorse", token=token))
+    own_application = permissions.is_applicant(current_user, application)
+    existing = (
+        endorsement_of(application, current_user)
+        if current_user.is_authenticated and application.is_draft and not own_application
+        else None
+    )
     return render(
         "applications/endorse.html",
         status=status,
         application=application,
         form=form,
+        own_application=own_application,
+        existing=existing,
+        existing_is_mine=existing is not None and given_by(existing, current_user),
         kader_labels=KADER_LABELS,
         counted=services.counted_endorsements(application),
         ruleset=ruleset_in_force(),
@@ -147,13 +180,14 @@ def invite(application_id: int) -> Response:
 @bp.route("/aanvragen/<int:application_id>/draagvlak/teller")
 @roles_required("resident")
 def endorsement_count(application_id: int) -> Response:
-    """The count against the threshold; htmx polls it so the applicant sees it grow."""
+    """The count against the threshold and who endorsed; htmx polls it so the applicant sees
+    both grow."""
     application = load_application(application_id)
     if not permissions.is_applicant(current_user, application):
         abort(404)
     return render(
         "applications/endorsement_count.html",
-        "applications/_endorsement_count.html",
+        "applications/_endorsement_poll.html",
         application=application,
         counted=services.counted_endorsements(application),
         ruleset=ruleset_in_force(),

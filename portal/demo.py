@@ -272,7 +272,7 @@ DEMO_APPLICATIONS: list[dict[str, object]] = [
         "description": "Samen met de kinderen groente kweken in bakken achter de school.",
         "kaders": ["duurzaam_gedrag", "sociale_samenhang"],
         "lines": [
-            ("Houten bakken", "materialen", 6, 4_500),
+            ("Houten bakken", "materialen", 6, 15_000),
             ("Zaden en aarde", "materialen", 1, 12_000),
         ],
         "step": "in_review",

@@ -257,14 +257,20 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
     a stored attachment; the draft has an endorsement, the submitted one a PDF summary."""
     import io
 
+    from sqlalchemy import select
+
     from portal import uploads
     from portal.applications.models import (
+        AdviceRequest,
         Application,
         Attachment,
+        Decision,
         Endorsement,
         InfoRequest,
+        RefusalIntent,
         State,
     )
+    from portal.districts.models import Council
     from portal.timeutil import local_today, utcnow
 
     resident = personas["resident"]
@@ -324,6 +330,70 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
             due_date=today - timedelta(days=6),
         )
     )
+
+    # Further along: asked for advice, an intent sent, and a final grant (for the letter and
+    # an objection).
+    def further(key: str, state: State, number: int) -> Application:
+        application = Application(
+            applicant_id=resident.id,
+            district_id=resident.district_id,
+            creation_key=f"matrix-{key}",
+            title=f"Matrix {key}",
+            kaders=["leefbaarheid"],
+            state=state.value,
+            reference=f"WB-{1990 + number}-{os.getpid() % 10000:04d}",
+            submitted_at=utcnow(),
+            requested_cents=150_000,
+            total_cents=150_000,
+            iban="NL91ABNA0417164300",
+            account_holder=resident.name,
+            start_date=today + timedelta(weeks=8),
+            end_date=today + timedelta(weeks=8),
+        )
+        db.session.add(application)
+        db.session.flush()
+        return application
+
+    council = db.session.scalar(select(Council).where(Council.name == "Dorpsraad Glanerbrug"))
+    advising = further("advice", State.AWAITING_ADVICE, 1)
+    advice_request = AdviceRequest(
+        application_id=advising.id,
+        council_id=council.id,
+        requested_by_id=personas["case_officer"].id,
+        requested_on=today,
+        due_date=today + timedelta(days=21),
+    )
+    intended = further("intent", State.INTENT_SENT, 2)
+    granted = further("granted", State.GRANTED, 3)
+    decision = Decision(
+        application_id=granted.id,
+        outcome="granted",
+        status="final",
+        amount_cents=150_000,
+        reasons="Voldoet aan de regels.",
+        decided_by_id=personas["case_officer"].id,
+        sent_on=today,
+        objection_due=today + timedelta(weeks=6),
+        letter_storage_key=uploads.store(
+            io.BytesIO(TINY_PDF), "besluit.pdf", root=root
+        ).storage_key,
+    )
+    db.session.add_all(
+        [
+            advice_request,
+            decision,
+            RefusalIntent(
+                application_id=intended.id,
+                created_by_id=personas["case_officer"].id,
+                kind="refuse",
+                grounds=["rules"],
+                reasons="Past niet in de regels.",
+                sent_on=today,
+                view_due=today + timedelta(days=14),
+            ),
+        ]
+    )
+    db.session.flush()
     endorsement = Endorsement(
         application_id=draft.id,
         name="Buur",
@@ -343,6 +413,11 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         "draft": draft.id,
         "submitted": submitted.id,
         "info_requested": waiting.id,
+        "advising": advising.id,
+        "advice_request": advice_request.id,
+        "intent": intended.id,
+        "granted": granted.id,
+        "decision": decision.id,
         "draft_attachment": draft_attachment.id,
         "submitted_attachment": submitted_attachment.id,
         "endorsement": endorsement.id,

@@ -69,6 +69,15 @@ MATRIX: dict[str, Route] = {
     "accounts.change_password": Route("/mijn-account/wachtwoord", SIGNED_IN, "POST", ok=(422,)),
     "accounts.change_email": Route("/mijn-account/e-mailadres", SIGNED_IN, "POST", ok=(422,)),
     "applications.mine": Route("/mijn-aanvragen", RESIDENTS),
+    "applications.give_view": Route(lambda o: f"/aanvragen/{o['intent']}/reactie", OWNER),
+    "applications.decision_letter": Route(lambda o: f"/aanvragen/{o['granted']}/besluit", VIEWERS),
+    # The letter PDF made by the worker: only for who may see the application.
+    "applications.decision_letter_pdf": Route(
+        lambda o: f"/aanvragen/{o['granted']}/besluit/{o['decision']}/pdf",
+        VIEWERS,
+        anonymous=(404,),
+    ),
+    "applications.objection": Route(lambda o: f"/aanvragen/{o['granted']}/bezwaar", OWNER),
     "applications.answer_info": Route(
         lambda o: f"/aanvragen/{o['info_requested']}/aanvulling", OWNER
     ),
@@ -135,6 +144,51 @@ MATRIX: dict[str, Route] = {
     "reviews.put_aside": Route(
         lambda o: f"/behandeling/{o['info_requested']}/buiten-behandeling", OFFICER
     ),
+    "reviews.request_advice": Route(
+        lambda o: f"/behandeling/{o['submitted']}/advies-vragen",
+        OFFICER,
+        "POST",
+        {"advies-council": "1", "advies-due_date": "2099-01-01"},
+        ok=(303, 422),
+    ),
+    "reviews.send_intent": Route(
+        lambda o: f"/behandeling/{o['advising']}/voornemen",
+        OFFICER,
+        "POST",
+        {"voornemen-kind": "refuse", "voornemen-grounds": "rules", "voornemen-reasons": "Nee"},
+        ok=(303, 422),
+    ),
+    "reviews.decide": Route(
+        lambda o: f"/behandeling/{o['advising']}/besluit",
+        OFFICER,
+        "POST",
+        {"outcome": "grant", "amount": "100", "reasons": "Goed plan."},
+        ok=(303, 422),
+    ),
+    "reviews.approve": Route(
+        lambda o: f"/behandeling/{o['advising']}/goedkeuren", OFFICER, "POST", ok=(303, 422)
+    ),
+    "reviews.return_grant": Route(
+        lambda o: f"/behandeling/{o['advising']}/terugsturen",
+        OFFICER,
+        "POST",
+        {"terug-reason": "Nee"},
+        ok=(303, 422),
+    ),
+    "reviews.record_hearing": Route(
+        lambda o: f"/behandeling/{o['granted']}/hoorzitting",
+        OFFICER,
+        "POST",
+        {"held_on": "2026-01-01", "notes": "Gehoord"},
+        ok=(303, 422),
+    ),
+    "reviews.decide_objection": Route(
+        lambda o: f"/behandeling/{o['granted']}/bezwaar-besluit",
+        OFFICER,
+        "POST",
+        {"bezwaar-outcome": "unfounded", "bezwaar-reasons": "Geen grond"},
+        ok=(303, 422),
+    ),
     "reviews.extend": Route(
         lambda o: f"/behandeling/{o['submitted']}/verlengen",
         OFFICER,
@@ -144,6 +198,29 @@ MATRIX: dict[str, Route] = {
     ),
     "reviews.council_requests": Route(
         "/wijkorgaan", frozenset({"council_member", "other_council_member"})
+    ),
+    # One request for advice: only members of the council asked (404 for everyone else, the
+    # members of another council included); advice only from its chair or secretary.
+    "reviews.advice_request": Route(
+        lambda o: f"/wijkorgaan/verzoeken/{o['advice_request']}", frozenset({"council_member"})
+    ),
+    "reviews.council_comment": Route(
+        lambda o: f"/wijkorgaan/verzoeken/{o['advice_request']}/reacties",
+        frozenset({"council_member"}),
+        "POST",
+        {"body": "Mooi plan."},
+    ),
+    "reviews.council_conflict": Route(
+        lambda o: f"/wijkorgaan/verzoeken/{o['advice_request']}/belang",
+        frozenset({"council_member"}),
+        "POST",
+        {"reason": "Familie"},
+    ),
+    "reviews.council_advice": Route(
+        lambda o: f"/wijkorgaan/verzoeken/{o['advice_request']}/advies",
+        frozenset({"council_member"}),
+        "POST",
+        {"outcome": "positive", "reasons": "Goed voor de buurt."},
     ),
     "money.payments": Route("/betalingen", frozenset({"finance"})),
     "admin.index": Route("/beheer/", frozenset({"admin"})),

@@ -21,15 +21,19 @@ from portal.applications.labels import (
     CATEGORY_LABELS,
     KADER_LABELS,
     NEXT_STEP_LABELS,
+    REFUSAL_GROUND_LABELS,
     STATE_LABELS,
     TIMELINE_LABELS,
 )
-from portal.applications.models import Application
+from portal.applications.models import Application, Decision, State
 from portal.audit.models import AuditRecord
 from portal.districts.models import District, DistrictBudget
-from portal.extensions import db
+from portal.extensions import db, login_manager
+from portal.reviews import decisions as review_decisions
+from portal.reviews import objections as review_objections
 from portal.reviews import services as review_services
-from portal.reviews.forms import AnswerForm
+from portal.reviews.forms import AnswerForm, ObjectionForm, ViewForm
+from portal.reviews.letters import letter_context
 from portal.rulesets.services import ruleset_in_force
 from portal.timeutil import local_today, utcnow
 from portal.web import redirect_after_post, render, roles_required
@@ -106,6 +110,24 @@ def timeline(application: Application) -> list[dict[str, object]]:
             }
         )
     elif application.state in permissions.BEFORE_DECISION and application.decision_deadline:
+        request = application.advice_request
+        if application.state == State.AWAITING_ADVICE and request is not None:
+            steps.append(
+                {
+                    "label": _("Advies van %(council)s", council=request.council.name),
+                    "deadline": request.due_date,
+                    "done": False,
+                }
+            )
+        intent = application.open_intent
+        if intent is not None and intent.view is None and intent.view_due >= local_today():
+            steps.append(
+                {
+                    "label": _("Uw reactie op het voornemen"),
+                    "deadline": intent.view_due,
+                    "done": False,
+                }
+            )
         steps.append(
             {
                 "label": _("Besluit van de gemeente"),
@@ -113,6 +135,9 @@ def timeline(application: Application) -> list[dict[str, object]]:
                 "done": False,
             }
         )
+    objection = application.open_objection
+    if objection is not None:
+        steps.append({"label": _("Besluit op uw bezwaar"), "pending": True, "done": False})
     return steps
 
 
@@ -142,6 +167,8 @@ def detail(application_id: int) -> Response:
         is_applicant=permissions.is_applicant(current_user, application),
         can_handle=permissions.handles_borough(current_user, application)
         or current_user.has_role("admin"),
+        objection_deadline=review_objections.objection_deadline(application),
+        today=local_today(),
     )
 
 
@@ -241,6 +268,143 @@ def answer_info(application_id: int) -> Response:
         status=422 if form.errors else 200,
         application=application,
         info=info,
+        form=form,
+    )
+
+
+@bp.route("/aanvragen/<int:application_id>/reactie", methods=["GET", "POST"])
+@roles_required("resident")
+def give_view(application_id: int) -> Response:
+    """The applicant's view on the municipality's intent to refuse or grant less (Awb 4:8)."""
+    application = viewable(application_id)
+    if not permissions.is_applicant(current_user, application):
+        abort(404)
+    intent = application.open_intent
+    if intent is None or intent.view is not None:
+        flash(_("De gemeente wacht niet (meer) op een reactie van u."), "info")
+        return redirect_after_post(url_for("applications.detail", application_id=application.id))
+    form = ViewForm()
+    if form.validate_on_submit():
+        try:
+            review_decisions.give_view(application, current_user, form.view.data)
+        except review_services.ReviewRefused:
+            db.session.rollback()
+            flash(
+                _("De termijn om te reageren is voorbij. De gemeente neemt nu een besluit."),
+                "error",
+            )
+        except workflow.WorkflowError:
+            db.session.rollback()
+            flash(_("De gemeente wacht niet (meer) op een reactie van u."), "error")
+        else:
+            db.session.commit()
+            flash(_("Dank u wel. De gemeente leest uw reactie voordat zij besluit."), "success")
+        return redirect_after_post(url_for("applications.detail", application_id=application.id))
+    return render(
+        "applications/give_view.html",
+        status=422 if form.errors else 200,
+        application=application,
+        intent=intent,
+        form=form,
+        ground_labels=REFUSAL_GROUND_LABELS,
+    )
+
+
+def decision_of(application: Application, decision_id: int | None) -> Decision:
+    final = [d for d in application.decisions if d.status == "final"]
+    if decision_id is not None:
+        final = [d for d in final if d.id == decision_id]
+    if not final:
+        abort(404)
+    return final[-1]
+
+
+@bp.route("/aanvragen/<int:application_id>/besluit")
+@bp.route("/aanvragen/<int:application_id>/besluit/<int:decision_id>")
+def decision_letter(application_id: int, decision_id: int | None = None) -> Response:
+    """The decision letter (beschikking) as a page, with the PDF once the worker made it."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
+    application = viewable(application_id)
+    decision = decision_of(application, decision_id)
+    return render(
+        "applications/decision.html",
+        **letter_context(decision),
+        objection_deadline=review_objections.objection_deadline(application),
+        is_applicant=permissions.is_applicant(current_user, application),
+        today=local_today(),
+    )
+
+
+@bp.route("/aanvragen/<int:application_id>/besluit/<int:decision_id>/pdf")
+def decision_letter_pdf(application_id: int, decision_id: int) -> Response:
+    if not current_user.is_authenticated:
+        abort(404)
+    application = viewable(application_id)
+    decision = decision_of(application, decision_id)
+    if not decision.letter_storage_key:
+        abort(404)
+    return uploads.send_stored(
+        decision.letter_storage_key,
+        f"besluit-{application.reference}.pdf",
+        "application/pdf",
+        root=Path(current_app.config["PORTAL_UPLOAD_DIR"]),
+        as_attachment=True,
+    )
+
+
+@bp.route("/aanvragen/<int:application_id>/bezwaar", methods=["GET", "POST"])
+@roles_required("resident")
+def objection(application_id: int) -> Response:
+    """Object to the decision online, within the objection period (Awb 6:7)."""
+    application = viewable(application_id)
+    if not permissions.is_applicant(current_user, application):
+        abort(404)
+    deadline = review_objections.objection_deadline(application)
+    if deadline is None or application.open_objection is not None:
+        flash(_("Er is nu geen besluit waartegen u bezwaar kunt maken."), "info")
+        return redirect_after_post(url_for("applications.detail", application_id=application.id))
+    late = local_today() > deadline
+    form = ObjectionForm()
+    if not late and form.validate_on_submit():
+        chosen = [f for f in form.files.data or [] if f and f.filename]
+        stored: list[uploads.StoredFile] = []
+        try:
+            uploads.check_count(0, len(chosen))
+            for file in chosen:
+                stored.append(uploads.store(file.stream, file.filename, root=upload_root()))
+        except uploads.UploadRefused as error:
+            for kept in stored:
+                uploads.delete(kept.storage_key, upload_root())
+            form.files.errors = [
+                uploads.message(error),
+                _("Wat u typte staat er nog. Kies de bestanden opnieuw."),
+            ]
+        else:
+            try:
+                review_objections.lodge(
+                    application,
+                    current_user,
+                    form.reasons.data,
+                    [review_services.AnswerFile(s, form.kind.data) for s in stored],
+                )
+            except workflow.WorkflowError:
+                db.session.rollback()
+                for kept in stored:
+                    uploads.delete(kept.storage_key, upload_root())
+                flash(_("Uw bezwaar kon niet worden ontvangen. Probeer het opnieuw."), "error")
+            else:
+                db.session.commit()
+                flash(_("Uw bezwaar is ontvangen. U krijgt een bevestiging per e-mail."), "success")
+            return redirect_after_post(
+                url_for("applications.detail", application_id=application.id)
+            )
+    return render(
+        "applications/objection.html",
+        status=422 if form.errors else 200,
+        application=application,
+        deadline=deadline,
+        late=late,
         form=form,
     )
 

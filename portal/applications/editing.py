@@ -36,7 +36,7 @@ from portal.applications.labels import (
     KADER_LABELS,
 )
 from portal.applications.messages import problem_message
-from portal.applications.models import Application, Attachment
+from portal.applications.models import AdviceRequest, Application, Attachment
 from portal.districts.services import normalise_postcode
 from portal.extensions import db, login_manager
 from portal.rulesets.services import ruleset_in_force
@@ -88,6 +88,10 @@ def load_application(application_id: int) -> Application:
             selectinload(Application.attachments),
             selectinload(Application.endorsements),
             selectinload(Application.info_requests),
+            selectinload(Application.advice_requests).joinedload(AdviceRequest.council),
+            selectinload(Application.intents),
+            selectinload(Application.decisions),
+            selectinload(Application.objections),
         )
     )
     if application is None:

@@ -57,6 +57,8 @@ STATE_LABELS = {
     "in_review": _l("In behandeling"),
     "awaiting_advice": _l("Advies wijkorgaan gevraagd"),
     "advised": _l("Advies ontvangen"),
+    "intent_sent": _l("Voornemen verstuurd"),
+    "awaiting_approval": _l("Wacht op tweede behandelaar"),
     "not_considered": _l("Niet in behandeling genomen"),
     "granted": _l("Toegekend"),
     "refused": _l("Afgewezen"),
@@ -72,6 +74,10 @@ NEXT_STEP_LABELS = {
     "in_review": _l("De gemeente beoordeelt uw aanvraag."),
     "awaiting_advice": _l("Het wijkorgaan geeft advies."),
     "advised": _l("De gemeente neemt een besluit."),
+    "intent_sent": _l("U kunt reageren op het voornemen van de gemeente."),
+    "awaiting_approval": _l("De gemeente neemt een besluit."),
+    "granted": _l("Lees het besluit. Daarin staat wanneer u het geld krijgt."),
+    "refused": _l("Lees het besluit. Bent u het er niet mee eens? Dan kunt u bezwaar maken."),
     "withdrawn": _l("U heeft de aanvraag ingetrokken."),
     "not_considered": _l("De gemeente heeft de aanvraag niet in behandeling genomen."),
 }
@@ -92,6 +98,16 @@ TIMELINE_LABELS = {
     "application.info_supplied": _l("Aanvulling gestuurd"),
     "application.not_considered": _l("Aanvraag niet in behandeling genomen"),
     "application.deadline_extended": _l("Beslistermijn verlengd"),
+    "application.advice_requested": _l("Advies gevraagd aan het wijkorgaan"),
+    "application.advised": _l("Advies van het wijkorgaan ontvangen"),
+    "application.intent_sent": _l("Voornemen van de gemeente verstuurd"),
+    "application.view_given": _l("Uw reactie op het voornemen ontvangen"),
+    "application.granted": _l("Besluit: toegekend"),
+    "application.refused": _l("Besluit: afgewezen"),
+    "application.objection_lodged": _l("Bezwaar ontvangen"),
+    "application.objection_heard": _l("Hoorzitting over het bezwaar"),
+    "application.objection_rejected": _l("Besluit op bezwaar"),
+    "application.objection_upheld": _l("Bezwaar gegrond: de gemeente besluit opnieuw"),
 }
 
 # The staff audit trail names every step, also those the applicant does not see.
@@ -102,4 +118,37 @@ AUDIT_LABELS = {
     "endorsement.confirmed": _l("Steun bevestigd"),
     "endorsement.removed": _l("Steun weggehaald"),
     "endorsement.invited": _l("Buren uitgenodigd"),
+    "application.grant_proposed": _l("Toekenning voorgesteld, wacht op tweede behandelaar"),
+    "application.grant_returned": _l("Voorstel teruggestuurd door tweede behandelaar"),
+}
+
+# Grounds for refusing (or granting less): Awb 4:35, the budget ceiling (Awb 4:25), the rules of
+# the verordening, and each excluded category of the ruleset.
+REFUSAL_GROUND_LABELS = {
+    "awb_4_35_1a": _l("De activiteit gaat niet of niet helemaal door (Awb 4:35 lid 1a)."),
+    "awb_4_35_1b": _l(
+        "De aanvrager zal zich niet houden aan de verplichtingen bij de subsidie (Awb 4:35 lid 1b)."
+    ),
+    "awb_4_35_1c": _l(
+        "De aanvrager zal geen juiste of volledige verantwoording afleggen (Awb 4:35 lid 1c)."
+    ),
+    "awb_4_35_2a": _l("De aanvrager gaf onjuiste of onvolledige gegevens (Awb 4:35 lid 2a)."),
+    "awb_4_35_2b": _l(
+        "De aanvrager is failliet of heeft uitstel van betaling gekregen (Awb 4:35 lid 2b)."
+    ),
+    "awb_4_25": _l("Het wijkbudget van dit jaar is op (subsidieplafond, Awb 4:25)."),
+    "rules": _l("De aanvraag voldoet niet aan de regels van de verordening wijkbudgetten."),
+    **{f"excluded_{key}": reason for key, reason in EXCLUDED_REASONS.items()},
+}
+
+ADVICE_LABELS = {
+    "positive": _l("Positief"),
+    "negative": _l("Negatief"),
+    "conditional": _l("Positief onder voorwaarden"),
+}
+
+OBJECTION_OUTCOME_LABELS = {
+    "well_founded": _l("Gegrond"),
+    "unfounded": _l("Ongegrond"),
+    "inadmissible": _l("Niet-ontvankelijk"),
 }

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
-from portal.districts.models import District
+from portal.districts.models import Council, District
 from portal.extensions import db
 from portal.rulesets.models import Ruleset
 from portal.timeutil import UTCDateTime, utcnow
@@ -35,6 +35,8 @@ class State(StrEnum):
     IN_REVIEW = "in_review"
     AWAITING_ADVICE = "awaiting_advice"
     ADVISED = "advised"
+    INTENT_SENT = "intent_sent"
+    AWAITING_APPROVAL = "awaiting_approval"
     NOT_CONSIDERED = "not_considered"
     GRANTED = "granted"
     REFUSED = "refused"
@@ -113,6 +115,8 @@ class Application(db.Model):
     suspended_days: Mapped[int] = mapped_column(Integer, default=0)
     extension_weeks: Mapped[int] = mapped_column(Integer, default=0)
     extension_reason: Mapped[str | None] = mapped_column(Text)
+    # What was granted, by the decision in force (None until a grant).
+    granted_cents: Mapped[int | None] = mapped_column(Integer)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # A PDF summary made by the worker on request
@@ -135,6 +139,21 @@ class Application(db.Model):
     info_requests: Mapped[list[InfoRequest]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="InfoRequest.id"
     )
+    advice_requests: Mapped[list[AdviceRequest]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="AdviceRequest.id"
+    )
+    intents: Mapped[list[RefusalIntent]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="RefusalIntent.id"
+    )
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="Decision.id",
+        foreign_keys="Decision.application_id",
+    )
+    objections: Mapped[list[Objection]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="Objection.id"
+    )
 
     @property
     def is_draft(self) -> bool:
@@ -143,6 +162,29 @@ class Application(db.Model):
     @property
     def open_info_request(self) -> InfoRequest | None:
         return next((r for r in self.info_requests if r.outcome is None), None)
+
+    @property
+    def advice_request(self) -> AdviceRequest | None:
+        """The latest request for advice (a new decision after an objection may ask again)."""
+        return self.advice_requests[-1] if self.advice_requests else None
+
+    @property
+    def open_intent(self) -> RefusalIntent | None:
+        return next((i for i in self.intents if not i.closed), None)
+
+    @property
+    def pending_decision(self) -> Decision | None:
+        return next((d for d in self.decisions if d.status == "awaiting_approval"), None)
+
+    @property
+    def decision(self) -> Decision | None:
+        """The decision in force: the latest final one."""
+        final = [d for d in self.decisions if d.status == "final"]
+        return final[-1] if final else None
+
+    @property
+    def open_objection(self) -> Objection | None:
+        return next((o for o in self.objections if o.outcome is None), None)
 
     def __repr__(self) -> str:
         return f"<Application {self.id} {self.reference or 'concept'} {self.state}>"
@@ -190,6 +232,10 @@ class Attachment(db.Model):
     # Sent with an answer to a request for information (aanvulling), not with the draft.
     info_request_id: Mapped[int | None] = mapped_column(
         ForeignKey("info_requests.id", ondelete="CASCADE"), index=True
+    )
+    # Sent with an objection (bezwaar).
+    objection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("objections.id", ondelete="CASCADE"), index=True
     )
 
     application: Mapped[Application] = relationship(back_populates="attachments")
@@ -267,3 +313,208 @@ class ReferenceCounter(db.Model):
 
 def household_key(postcode: str, house_number: str) -> str:
     return f"{postcode.strip().upper().replace(' ', '')}-{house_number.strip().upper()}"
+
+
+ADVICE_OUTCOMES = ("positive", "negative", "conditional")
+
+
+class AdviceRequest(db.Model):
+    """The case officer asks the district's council for advice; the chair or secretary gives it.
+
+    Advice is not binding; without it in time the case officer may decide (and the record says
+    so). Members discuss in ``comments``; a member who declares a conflict of interest no longer
+    sees the discussion or takes part.
+    """
+
+    __tablename__ = "advice_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('positive', 'negative', 'conditional')",
+            name="known_outcome",
+        ),
+        CheckConstraint(
+            "proposed_cents IS NULL OR proposed_cents >= 0", name="amount_not_negative"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_on: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    reasons: Mapped[str | None] = mapped_column(Text)
+    conditions: Mapped[str | None] = mapped_column(Text)
+    proposed_cents: Mapped[int | None] = mapped_column(Integer)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Decided without waiting for the advice (period passed): why, as the record must say.
+    passed_over_reason: Mapped[str | None] = mapped_column(Text)
+
+    application: Mapped[Application] = relationship(back_populates="advice_requests")
+    council: Mapped[Council] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    comments: Mapped[list[AdviceComment]] = relationship(
+        back_populates="advice_request", cascade="all, delete-orphan", order_by="AdviceComment.id"
+    )
+    conflicts: Mapped[list[ConflictDeclaration]] = relationship(
+        back_populates="advice_request",
+        cascade="all, delete-orphan",
+        order_by="ConflictDeclaration.id",
+    )
+
+    @property
+    def given(self) -> bool:
+        return self.outcome is not None
+
+    def conflicted(self, user_id: int) -> bool:
+        return any(c.user_id == user_id for c in self.conflicts)
+
+
+class AdviceComment(db.Model):
+    """Internal discussion of the council's members; never shown to the applicant."""
+
+    __tablename__ = "advice_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advice_request_id: Mapped[int] = mapped_column(
+        ForeignKey("advice_requests.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    advice_request: Mapped[AdviceRequest] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
+
+
+class ConflictDeclaration(db.Model):
+    """A member declares a conflict of interest: from then on out of the discussion."""
+
+    __tablename__ = "conflict_declarations"
+    __table_args__ = (UniqueConstraint("advice_request_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advice_request_id: Mapped[int] = mapped_column(
+        ForeignKey("advice_requests.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    advice_request: Mapped[AdviceRequest] = relationship(back_populates="conflicts")
+
+
+class RefusalIntent(db.Model):
+    """Before refusing, or granting less than asked, the applicant may give a view (zienswijze,
+    Awb 4:8); the decision then answers it."""
+
+    __tablename__ = "refusal_intents"
+    __table_args__ = (
+        CheckConstraint("kind IN ('refuse', 'lower')", name="known_kind"),
+        CheckConstraint(
+            "proposed_cents IS NULL OR proposed_cents >= 0", name="amount_not_negative"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    proposed_cents: Mapped[int | None] = mapped_column(Integer)
+    grounds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reasons: Mapped[str] = mapped_column(Text)
+    sent_on: Mapped[date] = mapped_column(Date)
+    view_due: Mapped[date] = mapped_column(Date)
+    view: Mapped[str | None] = mapped_column(Text)
+    view_on: Mapped[date | None] = mapped_column(Date)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    application: Mapped[Application] = relationship(back_populates="intents")
+    created_by: Mapped[User] = relationship()
+
+
+class Decision(db.Model):
+    """The beschikking: granted (the amount asked or less, with conditions) or refused (grounds
+    and reasons). A grant above the four-eyes limit waits for a second case officer."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('granted', 'refused')", name="known_outcome"),
+        CheckConstraint(
+            "status IN ('awaiting_approval', 'final', 'returned')", name="known_status"
+        ),
+        CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+        CheckConstraint(
+            "approved_by_id IS NULL OR approved_by_id <> decided_by_id", name="four_eyes"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    conditions: Mapped[str | None] = mapped_column(Text)
+    grounds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reasons: Mapped[str] = mapped_column(Text)
+    view_answer: Mapped[str | None] = mapped_column(Text)
+    advice_answer: Mapped[str | None] = mapped_column(Text)
+    without_advice: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_reason: Mapped[str | None] = mapped_column(Text)
+    sent_on: Mapped[date | None] = mapped_column(Date)
+    objection_due: Mapped[date | None] = mapped_column(Date)
+    # The new decision after a well-founded objection replaces this one.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    letter_storage_key: Mapped[str | None] = mapped_column(String(80))
+    letter_generated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    application: Mapped[Application] = relationship(
+        back_populates="decisions", foreign_keys=[application_id]
+    )
+    decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+
+class Objection(db.Model):
+    """Bezwaar against a decision, within the objection period (Awb 6:7); staff record the
+    hearing and the outcome. Well-founded: a new decision through the same path."""
+
+    __tablename__ = "objections"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('well_founded', 'unfounded', 'inadmissible')",
+            name="known_outcome",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    lodged_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reasons: Mapped[str] = mapped_column(Text)
+    lodged_on: Mapped[date] = mapped_column(Date)
+    hearing_on: Mapped[date | None] = mapped_column(Date)
+    hearing_notes: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome_reasons: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+
+    application: Mapped[Application] = relationship(back_populates="objections")
+    decision: Mapped[Decision | None] = relationship()

@@ -253,7 +253,11 @@ def district_remaining_cents(application: Application, year: int) -> int | None:
     if allocated is None:
         return None
     granted = db.session.scalar(
-        select(func.coalesce(func.sum(Application.requested_cents), 0)).where(
+        select(
+            func.coalesce(
+                func.sum(func.coalesce(Application.granted_cents, Application.requested_cents)), 0
+            )
+        ).where(
             Application.district_id == application.district_id,
             Application.state.in_([State.GRANTED, State.SETTLED, State.CLOSED]),
             func.extract("year", Application.submitted_at) == year,

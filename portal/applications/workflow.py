@@ -94,10 +94,105 @@ TRANSITIONS: dict[str, Transition] = {
         # Once, before the period ends, with a reason sent to the applicant (Awb 4:14).
         Transition(
             "extend_deadline",
-            frozenset({State.SUBMITTED, State.IN_REVIEW, State.AWAITING_ADVICE, State.ADVISED}),
+            frozenset(permissions.BEFORE_DECISION - {State.INFO_REQUESTED}),
             None,
             permissions.handles_borough,
             "application.deadline_extended",
+        ),
+        # Advice of the district's council (not binding).
+        Transition(
+            "request_advice",
+            frozenset({State.IN_REVIEW}),
+            State.AWAITING_ADVICE,
+            permissions.handles_borough,
+            "application.advice_requested",
+        ),
+        Transition(
+            "give_advice",
+            frozenset({State.AWAITING_ADVICE}),
+            State.ADVISED,
+            permissions.gives_advice,
+            "application.advised",
+        ),
+        # Refusing, or granting less than asked: first the intent, and the applicant's view.
+        Transition(
+            "send_intent",
+            frozenset(permissions.DECIDABLE - {State.INTENT_SENT}),
+            State.INTENT_SENT,
+            permissions.handles_borough,
+            "application.intent_sent",
+        ),
+        Transition(
+            "give_view",
+            frozenset({State.INTENT_SENT}),
+            None,
+            permissions.is_applicant,
+            "application.view_given",
+        ),
+        # The decision; a grant above the four-eyes limit waits for a second case officer.
+        Transition(
+            "grant",
+            frozenset(permissions.DECIDABLE),
+            State.GRANTED,
+            permissions.handles_borough,
+            "application.granted",
+        ),
+        Transition(
+            "refuse",
+            frozenset(permissions.DECIDABLE),
+            State.REFUSED,
+            permissions.handles_borough,
+            "application.refused",
+        ),
+        Transition(
+            "propose_grant",
+            frozenset(permissions.DECIDABLE),
+            State.AWAITING_APPROVAL,
+            permissions.handles_borough,
+            "application.grant_proposed",
+        ),
+        Transition(
+            "approve_grant",
+            frozenset({State.AWAITING_APPROVAL}),
+            State.GRANTED,
+            permissions.approves_grant,
+            "application.granted",
+        ),
+        Transition(
+            "return_grant",
+            frozenset({State.AWAITING_APPROVAL}),
+            State.IN_REVIEW,
+            permissions.approves_grant,
+            "application.grant_returned",
+        ),
+        # Objection (bezwaar): a track of its own beside the decision.
+        Transition(
+            "lodge_objection",
+            frozenset(permissions.DECIDED),
+            None,
+            permissions.is_applicant,
+            "application.objection_lodged",
+        ),
+        Transition(
+            "record_hearing",
+            frozenset(permissions.DECIDED),
+            None,
+            permissions.handles_borough,
+            "application.objection_heard",
+        ),
+        Transition(
+            "reject_objection",
+            frozenset(permissions.DECIDED),
+            None,
+            permissions.handles_borough,
+            "application.objection_rejected",
+        ),
+        Transition(
+            "uphold_objection",
+            frozenset(permissions.DECIDED),
+            State.IN_REVIEW,
+            permissions.handles_borough,
+            "application.objection_upheld",
         ),
     )
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, flash, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,25 +14,83 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.applications import permissions, workflow
 from portal.applications.labels import (
+    ADVICE_LABELS,
     ATTACHMENT_KIND_LABELS,
     AUDIT_LABELS,
     CATEGORY_LABELS,
     KADER_LABELS,
+    OBJECTION_OUTCOME_LABELS,
+    REFUSAL_GROUND_LABELS,
     STATE_LABELS,
 )
-from portal.applications.models import Application, InfoRequest, State
+from portal.applications.models import (
+    AdviceRequest,
+    Application,
+    Decision,
+    InfoRequest,
+    State,
+)
 from portal.applications.services import counted_endorsements
 from portal.audit.models import AuditRecord
 from portal.districts.models import District
 from portal.extensions import db
-from portal.reviews import services
-from portal.reviews.forms import AcceptForm, ExtendForm, InfoRequestForm, PutAsideForm
+from portal.reviews import advice, decisions, objections, services
+from portal.reviews.forms import (
+    AcceptForm,
+    AdviceRequestForm,
+    ApproveForm,
+    DecisionForm,
+    ExtendForm,
+    HearingForm,
+    InfoRequestForm,
+    IntentForm,
+    ObjectionDecisionForm,
+    PutAsideForm,
+    ReturnForm,
+)
 from portal.reviews.views import bp
 from portal.timeutil import local_today
-from portal.web import redirect_after_post, render, roles_required
+from portal.web import format_money, redirect_after_post, render, roles_required
 
 REFUSALS = {
     "due_in_past": lambda: _("Kies een datum na vandaag."),
+    "council_not_of_district": lambda: _("Dit wijkorgaan hoort niet bij de wijk van de aanvraag."),
+    "advice_needed": lambda: _(
+        "Vraag eerst advies aan het wijkorgaan. Pas zonder wijkorgaan, bij een kleine subsidie "
+        "of als het advies te laat is, kunt u zonder advies besluiten."
+    ),
+    "advice_pending": lambda: _(
+        "Het wijkorgaan heeft nog tot %(due)s voor het advies. Wacht het advies af."
+    ),
+    "without_advice_reason": lambda: _(
+        "Het advies is te laat. Schrijf op waarom u zonder advies besluit; dat komt in het dossier."
+    ),
+    "reasons_required": lambda: _("Schrijf de redenen op. Die komen in de brief."),
+    "grounds_required": lambda: _("Kies minstens één grond."),
+    "unknown_ground": lambda: _("Kies gronden uit de lijst."),
+    "lower_amount": lambda: _("Vul een bedrag in dat lager is dan het gevraagde bedrag."),
+    "amount_out_of_range": lambda: _(
+        "Het bedrag moet meer dan € 0 zijn en mag niet hoger zijn dan het gevraagde bedrag."
+    ),
+    "budget_exhausted": lambda: _(
+        "Er is niet genoeg wijkbudget over voor dit bedrag (subsidieplafond, Awb 4:25)."
+    ),
+    "intent_first": lambda: _(
+        "Bij afwijzen of minder toekennen stuurt u eerst een voornemen. De aanvrager mag daarop "
+        "reageren (Awb 4:8)."
+    ),
+    "view_period_running": lambda: _(
+        "De aanvrager kan nog reageren op het voornemen. Wacht de reactie of het einde van de "
+        "termijn af."
+    ),
+    "view_answer_required": lambda: _(
+        "De aanvrager heeft gereageerd. Schrijf in het besluit wat u met die reactie doet."
+    ),
+    "advice_answer_required": lambda: _(
+        "U wijkt af van het advies van het wijkorgaan. Schrijf op waarom."
+    ),
+    "hearing_in_future": lambda: _("De hoorzitting kan niet in de toekomst liggen."),
+    "unknown_outcome": lambda: _("Kies een uitkomst uit de lijst."),
     "period_running": lambda: _(
         "De termijn voor de aanvulling loopt nog. Pas daarna kunt u de aanvraag buiten "
         "behandeling stellen."
@@ -59,6 +118,14 @@ def load_case(application_id: int) -> Application:
             selectinload(Application.attachments),
             selectinload(Application.endorsements),
             selectinload(Application.info_requests).joinedload(InfoRequest.requested_by),
+            selectinload(Application.advice_requests).options(
+                joinedload(AdviceRequest.council), selectinload(AdviceRequest.conflicts)
+            ),
+            selectinload(Application.intents),
+            selectinload(Application.decisions).options(
+                joinedload(Decision.decided_by), joinedload(Decision.approved_by)
+            ),
+            selectinload(Application.objections),
         )
     )
     if application is None or application.state == State.DRAFT:
@@ -84,12 +151,29 @@ def case_context(application: Application, **forms: Any) -> dict[str, Any]:
     info_form = forms.get("info_form") or InfoRequestForm(
         formdata=None, due_date=services.default_info_due(application, today)
     )
+    advice_request = application.advice_request
+    may_decide, advice_code = advice.may_decide(application, today)
+    advice_form = forms.get("advice_form") or AdviceRequestForm(
+        formdata=None, due_date=advice.default_advice_due(application, today)
+    )
+    advice_form.council.choices = [(c.id, c.name) for c in application.district.councils]
+    intent = application.open_intent
+    decision_form = forms.get("decision_form") or DecisionForm(
+        formdata=None,
+        outcome="refuse" if intent and intent.kind == "refuse" else "grant",
+        amount=(intent.proposed_cents if intent and intent.proposed_cents else None)
+        or application.requested_cents,
+        conditions=advice_request.conditions if advice_request else None,
+        grounds=intent.grounds if intent else [],
+        reasons=intent.reasons if intent else "",
+    )
     return {
         "application": application,
         "ruleset": ruleset,
         "today": today,
         "actions": actions,
-        "intake_actions": actions & {"accept", "request_info", "not_considered", "extend_deadline"},
+        "intake_actions": actions
+        & {"accept", "request_info", "not_considered", "extend_deadline", "request_advice"},
         "info": info,
         "info_overdue": bool(info and today > info.due_date),
         "trail": trail,
@@ -98,6 +182,23 @@ def case_context(application: Application, **forms: Any) -> dict[str, Any]:
         "info_form": info_form,
         "aside_form": forms.get("aside_form") or PutAsideForm(formdata=None),
         "extend_form": forms.get("extend_form") or ExtendForm(formdata=None),
+        "advice_request": advice_request,
+        "advice_form": advice_form,
+        "may_decide": may_decide,
+        "advice_code": advice_code,
+        "intent": intent,
+        "intent_form": forms.get("intent_form") or IntentForm(formdata=None),
+        "decision_form": decision_form,
+        "pending": application.pending_decision,
+        "approve_form": ApproveForm(formdata=None),
+        "return_form": forms.get("return_form") or ReturnForm(formdata=None),
+        "objection": application.open_objection,
+        "hearing_form": forms.get("hearing_form") or HearingForm(formdata=None, held_on=today),
+        "objection_form": forms.get("objection_form") or ObjectionDecisionForm(formdata=None),
+        "decision_actions": actions & {"send_intent", "grant", "refuse", "propose_grant"},
+        "ground_labels": REFUSAL_GROUND_LABELS,
+        "advice_labels": ADVICE_LABELS,
+        "objection_labels": OBJECTION_OUTCOME_LABELS,
         "state_labels": STATE_LABELS,
         "audit_labels": AUDIT_LABELS,
         "kader_labels": KADER_LABELS,
@@ -113,9 +214,13 @@ def case_url(application: Application) -> str:
 def refused(application: Application, error: workflow.WorkflowError, **forms: Any) -> Response:
     db.session.rollback()
     if isinstance(error, services.IntakeRefused):
+        request = application.advice_request
         message = REFUSALS[error.code]() % {
-            "weeks": services.ruleset_of(application).max_extension_weeks
+            "weeks": services.ruleset_of(application).max_extension_weeks,
+            "due": format_date(request.due_date, "long") if request else "",
         }
+    elif isinstance(error, workflow.NotAllowed) and str(error) in ("approve_grant", "return_grant"):
+        message = _("U kunt uw eigen voorstel niet goedkeuren of terugsturen.")
     else:
         message = _("Dit kan niet (meer) in de huidige stand van de aanvraag.")
     flash(message, "error")
@@ -205,3 +310,165 @@ def extend(application_id: int) -> Response:
     db.session.commit()
     flash(_("De beslistermijn is verlengd. De aanvrager krijgt bericht."), "success")
     return redirect_after_post(case_url(application))
+
+
+def form_action(
+    application_id: int,
+    form_class: Any,
+    form_key: str,
+    perform: Any,
+    success: str,
+) -> Response:
+    """The common shape of a case action: validate, perform through the services, commit,
+    flash; on errors the case page again (422) with what was typed."""
+    application = load_case(application_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        return render(
+            "reviews/case.html", status=422, **case_context(application, **{form_key: form})
+        )
+    try:
+        perform(application, form)
+    except workflow.WorkflowError as error:
+        return refused(application, error, **{form_key: form})
+    db.session.commit()
+    flash(success, "success")
+    return redirect_after_post(case_url(application))
+
+
+@bp.route("/behandeling/<int:application_id>/advies-vragen", methods=["POST"])
+@roles_required("case_officer")
+def request_advice(application_id: int) -> Response:
+    def perform(application: Application, form: AdviceRequestForm) -> None:
+        council = next(
+            (c for c in application.district.councils if c.id == form.council.data), None
+        )
+        if council is None:
+            raise services.ReviewRefused("council_not_of_district")
+        advice.request_advice(
+            application, current_user, council, form.due_date.data, form.note.data or None
+        )
+
+    def make_form() -> AdviceRequestForm:
+        form = AdviceRequestForm()
+        application = load_case(application_id)
+        form.council.choices = [(c.id, c.name) for c in application.district.councils]
+        return form
+
+    return form_action(
+        application_id,
+        make_form,
+        "advice_form",
+        perform,
+        _("De adviesvraag is verstuurd naar het wijkorgaan."),
+    )
+
+
+@bp.route("/behandeling/<int:application_id>/voornemen", methods=["POST"])
+@roles_required("case_officer")
+def send_intent(application_id: int) -> Response:
+    def perform(application: Application, form: IntentForm) -> None:
+        decisions.send_intent(
+            application,
+            current_user,
+            refuse=form.kind.data == "refuse",
+            proposed_cents=form.amount.cents if form.kind.data == "lower" else None,
+            grounds=form.grounds.data,
+            reasons=form.reasons.data,
+        )
+
+    return form_action(
+        application_id,
+        IntentForm,
+        "intent_form",
+        perform,
+        _("Het voornemen is verstuurd. De aanvrager kan nu reageren."),
+    )
+
+
+@bp.route("/behandeling/<int:application_id>/besluit", methods=["POST"])
+@roles_required("case_officer")
+def decide(application_id: int) -> Response:
+    def perform(application: Application, form: DecisionForm) -> None:
+        grant = form.outcome.data == "grant"
+        decision = decisions.decide(
+            application,
+            current_user,
+            decisions.Proposal(
+                grant=grant,
+                amount_cents=form.amount.cents or 0 if grant else 0,
+                conditions=form.conditions.data or None,
+                grounds=[] if grant else form.grounds.data,
+                reasons=form.reasons.data,
+                view_answer=form.view_answer.data or None,
+                advice_answer=form.advice_answer.data or None,
+                without_advice=form.without_advice.data or None,
+            ),
+        )
+        if decision.status == "awaiting_approval":
+            flash(
+                _(
+                    "Het bedrag is hoger dan %(limit)s. Een tweede behandelaar moet de "
+                    "toekenning goedkeuren.",
+                    limit=format_money(services.ruleset_of(application).four_eyes_limit_cents),
+                ),
+                "info",
+            )
+
+    return form_action(
+        application_id, DecisionForm, "decision_form", perform, _("Het besluit is vastgelegd.")
+    )
+
+
+@bp.route("/behandeling/<int:application_id>/goedkeuren", methods=["POST"])
+@roles_required("case_officer")
+def approve(application_id: int) -> Response:
+    return form_action(
+        application_id,
+        ApproveForm,
+        "approve_form",
+        lambda application, form: decisions.approve(application, current_user),
+        _("U heeft de toekenning goedgekeurd. De aanvrager krijgt het besluit."),
+    )
+
+
+@bp.route("/behandeling/<int:application_id>/terugsturen", methods=["POST"])
+@roles_required("case_officer")
+def return_grant(application_id: int) -> Response:
+    return form_action(
+        application_id,
+        ReturnForm,
+        "return_form",
+        lambda application, form: decisions.return_grant(
+            application, current_user, form.reason.data
+        ),
+        _("Het voorstel is teruggestuurd."),
+    )
+
+
+@bp.route("/behandeling/<int:application_id>/hoorzitting", methods=["POST"])
+@roles_required("case_officer")
+def record_hearing(application_id: int) -> Response:
+    return form_action(
+        application_id,
+        HearingForm,
+        "hearing_form",
+        lambda application, form: objections.record_hearing(
+            application, current_user, form.held_on.data, form.notes.data
+        ),
+        _("Het verslag van de hoorzitting is vastgelegd."),
+    )
+
+
+@bp.route("/behandeling/<int:application_id>/bezwaar-besluit", methods=["POST"])
+@roles_required("case_officer")
+def decide_objection(application_id: int) -> Response:
+    return form_action(
+        application_id,
+        ObjectionDecisionForm,
+        "objection_form",
+        lambda application, form: objections.decide(
+            application, current_user, form.outcome.data, form.reasons.data
+        ),
+        _("Het besluit op bezwaar is vastgelegd. De aanvrager krijgt bericht."),
+    )

@@ -19,12 +19,15 @@ from portal.timeutil import local_today, to_local, utcnow
 from portal.uploads import StoredFile
 
 
-class IntakeRefused(workflow.WorkflowError):
+class ReviewRefused(workflow.WorkflowError):
     """A rule of the procedure stands in the way; ``code`` names it for the message."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+IntakeRefused = ReviewRefused
 
 
 def ruleset_of(application: Application) -> Ruleset:
@@ -73,7 +76,7 @@ def request_info(
         requested_on=today,
         due_date=due_date,
     )
-    db.session.add(info)
+    application.info_requests.append(info)
     db.session.flush()
     notify(
         application.applicant,

@@ -167,13 +167,18 @@ def queue() -> Response:
 @bp.route("/wijkorgaan")
 @roles_required("council_member")
 def council_requests() -> Response:
-    """Requests for advice to the councils this member belongs to."""
+    """Requests for advice to the councils this member belongs to: open ones first."""
     memberships = db.session.scalars(
         select(CouncilMembership)
         .where(CouncilMembership.user_id == current_user.id)
         .options(selectinload(CouncilMembership.council).selectinload(Council.districts))
     ).all()
-    return render("reviews/council_requests.html", memberships=memberships)
+    return render(
+        "reviews/council_requests.html",
+        memberships=memberships,
+        **council.council_requests_page(request.args.get("page", 1, type=int)),
+    )
 
 
-from portal.reviews import case  # noqa: E402,F401  (registers the case routes on bp)
+# Registers the case and council routes on bp.
+from portal.reviews import case, council  # noqa: E402,F401

@@ -25,8 +25,10 @@ def objects(live_server: Any) -> dict[str, Any]:
     from portal.accounts.models import User
     from portal.applications import services
     from portal.applications.models import Attachment, Endorsement
+    from portal.districts.models import Council
     from portal.extensions import db
     from portal.notifications.services import notify
+    from portal.reviews import advice
     from portal.reviews import services as intake
     from tests.test_applications import make_complete_draft
 
@@ -67,6 +69,22 @@ def objects(live_server: Any) -> dict[str, Any]:
             waiting, officer, "Stuur de offerte van de tent mee.", date.today() + timedelta(9)
         )
         info.requested_on, info.due_date = date.today() - timedelta(20), date.today() - timedelta(6)
+        # Asked for the advice of Dorpsraad Glanerbrug (chair wijkraad@, member wijkraad-lid@),
+        # with a comment of the member in the discussion.
+        advising = make_complete_draft(resident, neighbours)
+        db.session.flush()
+        services.submit(advising, resident)
+        intake.accept(advising, officer)
+        glanerbrug = db.session.scalar(
+            select(Council).where(Council.name == "Dorpsraad Glanerbrug")
+        )
+        advice_request = advice.request_advice(
+            advising, officer, glanerbrug, date.today() + timedelta(21), "Let op de tent."
+        )
+        member = db.session.scalar(
+            select(User).where(User.email == "wijkraad-lid@demo.wijkkracht.nl")
+        )
+        advice.add_comment(advising, member, "Mooi plan. Wie ruimt er op?")
         notification = notify(
             resident, "account_password_changed", link=live_server("/"), email=False
         )
@@ -79,6 +97,7 @@ def objects(live_server: Any) -> dict[str, Any]:
             "waiting": waiting.id,
             "token": draft.endorsement_token,
             "notification": notification.id,
+            "advice_request": advice_request.id,
         }
         assert isinstance(endorsement, Endorsement)
         db.session.remove()
@@ -155,7 +174,15 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
 @pytest.mark.parametrize(
     ("email", "paths"),
     [
-        ("wijkraad@demo.wijkkracht.nl", ["/wijkorgaan", "/mijn-aanvragen"]),
+        (
+            "wijkraad@demo.wijkkracht.nl",
+            [
+                "/wijkorgaan",
+                "/wijkorgaan/verzoeken/ADVICE_ID",
+                "/wijkorgaan/verzoeken/ADVICE_ID/belang",
+                "/mijn-aanvragen",
+            ],
+        ),
         (
             "behandelaar@demo.wijkkracht.nl",
             [
@@ -179,12 +206,25 @@ def test_staff_and_council_pages(
     log_in(page, live_server, axe, email)
     paths = [f"/aanvragen/{objects['submitted']}" if p == "SUBMITTED" else p for p in paths]
     paths = [
-        p.replace("SUBMITTED_ID", str(objects["submitted"])).replace(
-            "WAITING_ID", str(objects["waiting"])
-        )
+        p.replace("SUBMITTED_ID", str(objects["submitted"]))
+        .replace("WAITING_ID", str(objects["waiting"]))
+        .replace("ADVICE_ID", str(objects["advice_request"]))
         for p in paths
     ]
     visit_all(page, live_server, axe, paths)
+
+
+def test_council_advice_form_with_errors(
+    page: Any, live_server: Any, axe: Any, objects: dict[str, Any]
+) -> None:
+    """The chair sends the advice form empty: the errors at their fields pass axe too."""
+    log_in(page, live_server, axe, "wijkraad@demo.wijkkracht.nl")
+    page.goto(live_server(f"/wijkorgaan/verzoeken/{objects['advice_request']}"))
+    axe(page)
+    page.get_by_role("button", name="Advies versturen").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Kies een advies.").first.is_visible()
+    axe(page)
 
 
 def test_pages_in_english(page: Any, live_server: Any, axe: Any, objects: dict[str, Any]) -> None:

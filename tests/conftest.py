@@ -242,6 +242,9 @@ def personas(factory: Factory) -> dict[str, Any]:
         "other_council_member": factory.user(
             postcode="7545AB", council=("Wijkraad Stadsveld", "member")
         ),
+        "conflicted_member": factory.user(
+            postcode="7534AB", council=("Dorpsraad Glanerbrug", "secretary")
+        ),
         "case_officer": factory.user(roles=("case_officer",), boroughs=("Oost",)),
         "finance": factory.user(roles=("finance",)),
         "admin": factory.user(roles=("admin",)),
@@ -264,6 +267,7 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         AdviceRequest,
         Application,
         Attachment,
+        ConflictDeclaration,
         Decision,
         Endorsement,
         InfoRequest,
@@ -362,6 +366,9 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         requested_by_id=personas["case_officer"].id,
         requested_on=today,
         due_date=today + timedelta(days=21),
+    )
+    advice_request.conflicts.append(
+        ConflictDeclaration(user_id=personas["conflicted_member"].id, reason="Mijn buurman")
     )
     intended = further("intent", State.INTENT_SENT, 2)
     granted = further("granted", State.GRANTED, 3)

@@ -22,13 +22,17 @@ PERSONAS = [
     "other_resident",
     "council_member",
     "other_council_member",
+    # A member of the council asked for advice who declared a conflict of interest on it.
+    "conflicted_member",
     "case_officer",
     "finance",
     "admin",
 ]
 EVERYONE = frozenset(PERSONAS)
 SIGNED_IN = EVERYONE - {"anonymous"}
-RESIDENTS = frozenset({"resident", "other_resident", "council_member", "other_council_member"})
+RESIDENTS = frozenset(
+    {"resident", "other_resident", "council_member", "other_council_member", "conflicted_member"}
+)
 OWNER = frozenset({"resident"})
 # Case officer of the borough (Oost handles Glanerbrug) and admin may see a submitted application.
 VIEWERS = frozenset({"resident", "case_officer", "admin"})
@@ -197,7 +201,7 @@ MATRIX: dict[str, Route] = {
         ok=(303, 422),
     ),
     "reviews.council_requests": Route(
-        "/wijkorgaan", frozenset({"council_member", "other_council_member"})
+        "/wijkorgaan", frozenset({"council_member", "other_council_member", "conflicted_member"})
     ),
     # One request for advice: only members of the council asked (404 for everyone else, the
     # members of another council included); advice only from its chair or secretary.

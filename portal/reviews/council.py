@@ -51,7 +51,7 @@ def membership_for(request: AdviceRequest) -> Any:
 
 
 def load_request(request_id: int) -> AdviceRequest:
-    """The request, for a member of the council asked (conflicted ones too); else 404."""
+    """The request, for a member of the council asked who declared no conflict; else 404."""
     request = db.session.scalar(
         select(AdviceRequest)
         .where(AdviceRequest.id == request_id)
@@ -67,7 +67,8 @@ def load_request(request_id: int) -> AdviceRequest:
             selectinload(AdviceRequest.conflicts),
         )
     )
-    if request is None or membership_for(request) is None:
+    # A member who declared a conflict of interest no longer sees anything of the application.
+    if request is None or membership_for(request) is None or request.conflicted(current_user.id):
         abort(404)
     return request
 
@@ -168,9 +169,6 @@ def council_conflict(request_id: int) -> Response:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()  # type: ignore[no-any-return]
     request = load_request(request_id)
-    if request.conflicted(current_user.id):
-        flash(_("U heeft al gemeld dat u een belang heeft bij deze aanvraag."), "info")
-        return redirect_after_post(request_url(request))
     if not is_open(request):
         return closed(request)
     form = ConflictForm()
@@ -183,12 +181,12 @@ def council_conflict(request_id: int) -> Response:
         db.session.commit()
         flash(
             _(
-                "U heeft gemeld dat u een belang heeft. U doet niet meer mee aan de bespreking "
-                "en het advies over deze aanvraag."
+                "U heeft gemeld dat u een belang heeft. U ziet deze aanvraag niet meer en doet "
+                "niet mee aan de bespreking en het advies."
             ),
             "success",
         )
-        return redirect_after_post(request_url(request))
+        return redirect_after_post(url_for("reviews.council_requests"))
     return render(
         "reviews/confirm_conflict.html",
         status=422 if form.errors else 200,

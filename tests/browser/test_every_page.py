@@ -28,7 +28,7 @@ def objects(live_server: Any) -> dict[str, Any]:
     from portal.districts.models import Council
     from portal.extensions import db
     from portal.notifications.services import notify
-    from portal.reviews import advice
+    from portal.reviews import advice, decisions, objections
     from portal.reviews import services as intake
     from tests.test_applications import make_complete_draft
 
@@ -85,6 +85,56 @@ def objects(live_server: Any) -> dict[str, Any]:
             select(User).where(User.email == "wijkraad-lid@demo.wijkkracht.nl")
         )
         advice.add_comment(advising, member, "Mooi plan. Wie ruimt er op?")
+
+        def accepted(cents: int = 39_000) -> Any:
+            application = make_complete_draft(resident, neighbours)
+            services.set_lines(
+                application,
+                [
+                    {
+                        "description": "Podium",
+                        "category": "huur_spullen",
+                        "quantity": 1,
+                        "unit_price_cents": cents,
+                    }
+                ],
+            )
+            services.submit(application, resident)
+            intake.accept(application, officer)
+            return application
+
+        # In review (a small grant: the decision forms show), an intent to refuse, a final
+        # grant (letter, objection form), an objection, and a grant waiting for four eyes.
+        reviewing = accepted()
+        intended = accepted()
+        decisions.send_intent(
+            intended,
+            officer,
+            refuse=True,
+            proposed_cents=None,
+            grounds=["awb_4_35_1a"],
+            reasons="De zaal is op die dag verhuurd.",
+        )
+        granted = accepted()
+        decisions.decide(
+            granted,
+            officer,
+            decisions.Proposal(grant=True, amount_cents=39_000, conditions="Foto's", reasons="Ok"),
+        )
+        objected = accepted()
+        decisions.decide(
+            objected, officer, decisions.Proposal(grant=True, amount_cents=39_000, reasons="Ok")
+        )
+        objections.lodge(objected, resident, "Ik wilde meer.", [])
+        pending = accepted(300_000)
+        advice.request_advice(pending, officer, glanerbrug, date.today() + timedelta(21), None)
+        chair = db.session.scalar(select(User).where(User.email == "wijkraad@demo.wijkkracht.nl"))
+        advice.give_advice(pending, chair, "positive", "Mooi plan.", None, None)
+        decisions.decide(
+            pending,
+            officer,
+            decisions.Proposal(grant=True, amount_cents=300_000, reasons="Past in de regels."),
+        )
         notification = notify(
             resident, "account_password_changed", link=live_server("/"), email=False
         )
@@ -98,6 +148,12 @@ def objects(live_server: Any) -> dict[str, Any]:
             "token": draft.endorsement_token,
             "notification": notification.id,
             "advice_request": advice_request.id,
+            "reviewing": reviewing.id,
+            "intended": intended.id,
+            "granted": granted.id,
+            "decision": granted.decision.id,
+            "objected": objected.id,
+            "pending": pending.id,
         }
         assert isinstance(endorsement, Endorsement)
         db.session.remove()
@@ -166,6 +222,12 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
             f"/aanvragen/{submitted}/pdf",
             f"/aanvragen/{objects['waiting']}",
             f"/aanvragen/{objects['waiting']}/aanvulling",
+            f"/aanvragen/{objects['intended']}",
+            f"/aanvragen/{objects['intended']}/reactie",
+            f"/aanvragen/{objects['granted']}",
+            f"/aanvragen/{objects['granted']}/besluit",
+            f"/aanvragen/{objects['granted']}/bezwaar",
+            f"/aanvragen/{objects['objected']}",
             "/werkvoorraad",  # 403 page
         ],
     )
@@ -193,12 +255,20 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
                 "/behandeling/SUBMITTED_ID",
                 "/behandeling/WAITING_ID",
                 "/behandeling/WAITING_ID/buiten-behandeling",
+                "/behandeling/{reviewing}",
+                "/behandeling/{intended}",
+                "/behandeling/{granted}",
+                "/aanvragen/{granted}/besluit",
+                "/behandeling/{objected}",
+                "/behandeling/{pending}",
             ],
         ),
+        # The second case officer, who may approve the grant.
+        ("behandelaar2@demo.wijkkracht.nl", ["/behandeling/{pending}"]),
         ("financien@demo.wijkkracht.nl", ["/betalingen"]),
         ("beheerder@demo.wijkkracht.nl", ["/beheer/"]),
     ],
-    ids=["council", "case-officer", "finance", "admin"],
+    ids=["council", "case-officer", "second-officer", "finance", "admin"],
 )
 def test_staff_and_council_pages(
     page: Any, live_server: Any, axe: Any, objects: dict[str, Any], email: str, paths: list[str]
@@ -209,6 +279,7 @@ def test_staff_and_council_pages(
         p.replace("SUBMITTED_ID", str(objects["submitted"]))
         .replace("WAITING_ID", str(objects["waiting"]))
         .replace("ADVICE_ID", str(objects["advice_request"]))
+        .format(**objects)
         for p in paths
     ]
     visit_all(page, live_server, axe, paths)

@@ -220,7 +220,7 @@ def test_a_conflicted_member_no_longer_sees_the_application(client, people) -> N
     # First a confirmation page that says what follows.
     confirm = client.get(f"{page_of(request)}/belang")
     assert confirm.status_code == 200
-    assert "ziet u de bespreking" in text_of(confirm)
+    assert "ziet u deze aanvraag en de bespreking" in text_of(confirm)
     assert not db.session.scalars(select(ConflictDeclaration)).all()
     response = client.post(f"{page_of(request)}/belang", data={"reason": "Mijn zus organiseert"})
     assert response.status_code == 303

@@ -49,6 +49,12 @@ def _render_parts(kind: str, context: dict[str, Any]) -> dict[str, str]:
     return parts
 
 
+def municipality_place() -> str:
+    """ "Gemeente Enschede" -> "Enschede", for "het college van ... van Enschede"."""
+    name = str(current_app.config["PORTAL_MUNICIPALITY"])
+    return name.removeprefix("Gemeente ").strip() or name
+
+
 def notify(
     user: User | None,
     kind: str,
@@ -73,6 +79,7 @@ def notify(
         "preferences_url": absolute_url("accounts.account"),
         "base_url": current_app.config["PORTAL_BASE_URL"],
         "municipality": current_app.config["PORTAL_MUNICIPALITY"],
+        "place": municipality_place(),
         "mail_locale": locale,
         **context,
     }

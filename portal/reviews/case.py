@@ -48,7 +48,7 @@ from portal.reviews.forms import (
     PutAsideForm,
     ReturnForm,
 )
-from portal.reviews.views import bp
+from portal.reviews.views import RUNNING_STATES, bp
 from portal.timeutil import local_today
 from portal.web import format_money, redirect_after_post, render, roles_required
 
@@ -172,6 +172,7 @@ def case_context(application: Application, **forms: Any) -> dict[str, Any]:
         "ruleset": ruleset,
         "today": today,
         "actions": actions,
+        "running_states": RUNNING_STATES,
         "intake_actions": actions
         & {"accept", "request_info", "not_considered", "extend_deadline", "request_advice"},
         "info": info,

@@ -9,7 +9,7 @@ from flask import current_app
 from portal.applications.labels import ADVICE_LABELS, REFUSAL_GROUND_LABELS
 from portal.applications.models import Decision
 from portal.deadlines import add_period
-from portal.notifications.services import absolute_url
+from portal.notifications.services import absolute_url, municipality_place
 from portal.reviews.services import ruleset_of
 
 # Where an objection goes by post, next to the portal.
@@ -45,6 +45,7 @@ def letter_context(decision: Decision) -> dict[str, Any]:
         "ground_labels": REFUSAL_GROUND_LABELS,
         "advice_labels": ADVICE_LABELS,
         "municipality": current_app.config["PORTAL_MUNICIPALITY"],
+        "place": municipality_place(),
         "objection_address": OBJECTION_ADDRESS,
         "objection_url": absolute_url("applications.objection", application_id=application.id),
     }

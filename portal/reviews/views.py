@@ -35,6 +35,8 @@ RUNNING_STATES = [
     State.IN_REVIEW.value,
     State.AWAITING_ADVICE.value,
     State.ADVISED.value,
+    State.INTENT_SENT.value,
+    State.AWAITING_APPROVAL.value,
 ]
 
 

@@ -173,12 +173,15 @@ def seed_demo(year: int | None = None) -> dict[str, int]:
             for low, high in areas:
                 district.postcode_ranges.append(PostcodeRange(start=f"{low}AA", end=f"{high}ZZ"))
         if euros is not None:
-            _get_or_create(
-                DistrictBudget,
-                district_id=district.id,
-                year=year,
-                defaults={"allocated_cents": euros * 100},
+            budget = _get_or_create(
+                DistrictBudget, district_id=district.id, year=year, defaults={"allocated_cents": 0}
             )
+            assert isinstance(budget, DistrictBudget)
+            if budget.allocated_cents == 0:
+                from portal.money import ledger
+
+                db.session.flush()
+                ledger.allocate(budget, euros * 100, None, f"Wijkbudget {year} (demogegevens)")
     councils: dict[str, Council] = {}
     for name, kind, covered in COUNCILS:
         council = _get_or_create(Council, name=name, defaults={"kind": kind})

@@ -17,6 +17,7 @@ from portal.districts.models import (
     DistrictBudget,
     PostcodeRange,
 )
+from portal.money.models import LedgerEntry
 from portal.notifications.models import Notification
 from portal.rulesets.models import Ruleset
 
@@ -32,6 +33,7 @@ __all__ = [
     "District",
     "DistrictBudget",
     "Endorsement",
+    "LedgerEntry",
     "LoginAttempt",
     "Notification",
     "PostcodeRange",

@@ -244,26 +244,13 @@ def counted_endorsements(application: Application) -> int:
 
 
 def district_remaining_cents(application: Application, year: int) -> int | None:
-    """The district's budget this year minus what was granted from it (information only)."""
-    allocated = db.session.scalar(
-        select(DistrictBudget.allocated_cents).where(
+    """What is left of the district's budget this year (information; the ledger decides)."""
+    budget = db.session.scalar(
+        select(DistrictBudget).where(
             DistrictBudget.district_id == application.district_id, DistrictBudget.year == year
         )
     )
-    if allocated is None:
-        return None
-    granted = db.session.scalar(
-        select(
-            func.coalesce(
-                func.sum(func.coalesce(Application.granted_cents, Application.requested_cents)), 0
-            )
-        ).where(
-            Application.district_id == application.district_id,
-            Application.state.in_([State.GRANTED, State.SETTLED, State.CLOSED]),
-            func.extract("year", Application.submitted_at) == year,
-        )
-    )
-    return int(allocated) - int(granted or 0)
+    return budget.remaining_cents if budget is not None else None
 
 
 # --- submission --------------------------------------------------------------------------------

@@ -138,17 +138,37 @@ class CouncilMembership(db.Model):
 
 
 class DistrictBudget(db.Model):
-    """The wijkbudget of one district in one calendar year, in euro cents."""
+    """The wijkbudget of one district in one calendar year, in euro cents.
+
+    The four totals are derived from the ledger: a database trigger adds every new
+    ``LedgerEntry`` to them, and the check constraint ``never_overspent`` makes the database
+    refuse any entry (or any direct statement) that would spend more than was allocated.
+    """
 
     __tablename__ = "district_budgets"
     __table_args__ = (
         UniqueConstraint("district_id", "year"),
         CheckConstraint("allocated_cents >= 0", name="allocated_not_negative"),
+        CheckConstraint("committed_cents >= 0", name="committed_not_negative"),
+        CheckConstraint("paid_cents >= 0", name="paid_not_negative"),
+        CheckConstraint("recovered_cents >= 0", name="recovered_not_negative"),
+        CheckConstraint("recovered_cents <= paid_cents", name="recovered_within_paid"),
+        CheckConstraint(
+            "committed_cents + paid_cents - recovered_cents <= allocated_cents",
+            name="never_overspent",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    allocated_cents: Mapped[int] = mapped_column(Integer)
+    allocated_cents: Mapped[int] = mapped_column(Integer, default=0)
+    committed_cents: Mapped[int] = mapped_column(Integer, default=0)
+    paid_cents: Mapped[int] = mapped_column(Integer, default=0)
+    recovered_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def remaining_cents(self) -> int:
+        return self.allocated_cents - self.committed_cents - self.paid_cents + self.recovered_cents
 
     district: Mapped[District] = relationship()

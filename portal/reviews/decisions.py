@@ -14,6 +14,7 @@ from portal.applications.models import Application, Decision, RefusalIntent
 from portal.applications.services import district_remaining_cents
 from portal.deadlines import add_period
 from portal.extensions import db
+from portal.money import ledger
 from portal.notifications.services import absolute_url, notify, run_after_commit
 from portal.reviews import advice
 from portal.reviews.services import ReviewRefused, ruleset_of
@@ -150,7 +151,7 @@ def decide(application: Application, actor: User, proposal: Proposal) -> Decisio
         if not 0 < proposal.amount_cents <= application.requested_cents:
             raise ReviewRefused("amount_out_of_range")
         remaining = district_remaining_cents(application, local_today().year)
-        if remaining is not None and proposal.amount_cents > remaining:
+        if remaining is None or proposal.amount_cents > remaining:
             raise ReviewRefused("budget_exhausted")
     else:
         check_grounds(proposal.grounds or [])
@@ -185,6 +186,8 @@ def decide(application: Application, actor: User, proposal: Proposal) -> Decisio
         application.decisions.append(decision)
         db.session.flush()
         return decision
+    if proposal.grant:
+        commit(application, decision.amount_cents, actor)
     action = "grant" if proposal.grant else "refuse"
     workflow.transition(
         application,
@@ -204,9 +207,7 @@ def approve(application: Application, actor: User) -> Decision:
     decision = application.pending_decision
     if decision is None:
         raise workflow.InvalidTransition("approve_grant")
-    remaining = district_remaining_cents(application, local_today().year)
-    if remaining is not None and decision.amount_cents > remaining:
-        raise ReviewRefused("budget_exhausted")
+    commit(application, decision.amount_cents, actor)
     workflow.transition(
         application,
         "approve_grant",
@@ -220,6 +221,15 @@ def approve(application: Application, actor: User) -> Decision:
     db.session.flush()
     send(application, decision)
     return decision
+
+
+def commit(application: Application, amount_cents: int, actor: User) -> None:
+    """The grant's money, from the district's budget of this year: refused by the database when
+    it no longer fits (Awb 4:25), before anything else changes."""
+    try:
+        ledger.commit_grant(application, amount_cents, local_today().year, actor)
+    except ledger.BudgetExceeded as error:
+        raise ReviewRefused("budget_exhausted") from error
 
 
 def return_grant(application: Application, actor: User, reason: str) -> None:

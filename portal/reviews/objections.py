@@ -10,6 +10,7 @@ from portal.applications import workflow
 from portal.applications.models import Application, Attachment, Objection, State
 from portal.deadlines import add_period
 from portal.extensions import db
+from portal.money import ledger
 from portal.notifications.services import absolute_url, notify
 from portal.reviews.services import AnswerFile, ReviewRefused, ruleset_of
 from portal.timeutil import local_today, to_local
@@ -97,6 +98,16 @@ def decide(application: Application, actor: User, outcome: str, reasons: str) ->
         raise ReviewRefused("reasons_required")
     if outcome == "well_founded":
         ruleset = ruleset_of(application)
+        decision = application.decision
+        if decision is not None and decision.outcome == "granted" and decision.sent_on:
+            # The grant is taken back for the new decision: its money returns to the budget.
+            ledger.release(
+                application,
+                decision.amount_cents,
+                decision.sent_on.year,
+                actor,
+                f"Bezwaar gegrond: nieuw besluit over {application.reference}",
+            )
         workflow.transition(
             application,
             "uphold_objection",
@@ -104,6 +115,7 @@ def decide(application: Application, actor: User, outcome: str, reasons: str) ->
             reason=reasons,
             closed_at=None,
             decision_deadline=add_period(local_today(), weeks=ruleset.decision_period_weeks),
+            granted_cents=None,
         )
     else:
         workflow.transition(application, "reject_objection", actor, reason=reasons)

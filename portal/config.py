@@ -70,6 +70,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "PORTAL_SMTP_TIMEOUT": _env_int("SMTP_TIMEOUT", 20),
         "PORTAL_DEMO_PASSWORD": _env("DEMO_PASSWORD", "wijkkracht-demo"),
         "PORTAL_UPLOAD_DIR": _env("UPLOAD_DIR", str(instance / "uploads")),
+        # The municipality's account that pays the grants (SEPA credit transfers, pain.001).
+        "PORTAL_DEBTOR_NAME": _env("DEBTOR_NAME", "Gemeente Enschede"),
+        "PORTAL_DEBTOR_IBAN": _env("DEBTOR_IBAN", "NL20INGB0001234567"),
+        "PORTAL_DEBTOR_BIC": _env("DEBTOR_BIC", "INGBNL2A"),
         # Signed e-mail links: verification 48 hours, password reset 1 hour.
         "PORTAL_VERIFY_MAX_AGE": _env_int("VERIFY_MAX_AGE", 48 * 3600),
         "PORTAL_RESET_MAX_AGE": _env_int("RESET_MAX_AGE", 3600),

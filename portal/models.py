@@ -17,7 +17,7 @@ from portal.districts.models import (
     DistrictBudget,
     PostcodeRange,
 )
-from portal.money.models import LedgerEntry
+from portal.money.models import LedgerEntry, Payment, PaymentBatch
 from portal.notifications.models import Notification
 from portal.rulesets.models import Ruleset
 
@@ -36,6 +36,8 @@ __all__ = [
     "LedgerEntry",
     "LoginAttempt",
     "Notification",
+    "Payment",
+    "PaymentBatch",
     "PostcodeRange",
     "ReferenceCounter",
     "Role",

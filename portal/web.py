@@ -65,7 +65,11 @@ NAVIGATION = [
     ("resident", "applications.mine", lazy_gettext("Mijn aanvragen")),
     ("council_member", "reviews.council_requests", lazy_gettext("Adviesverzoeken")),
     ("case_officer", "reviews.queue", lazy_gettext("Werkvoorraad")),
+    ("case_officer", "money.payments", lazy_gettext("Betalingen")),
     ("finance", "money.payments", lazy_gettext("Betalingen")),
+    ("case_officer", "money.budgets", lazy_gettext("Wijkbudgetten")),
+    ("finance", "money.budgets", lazy_gettext("Wijkbudgetten")),
+    ("admin", "money.budgets", lazy_gettext("Wijkbudgetten")),
     ("admin", "admin.index", lazy_gettext("Beheer")),
 ]
 
@@ -234,7 +238,11 @@ def _navigation() -> list[tuple[str, Any]]:
     if not current_user or not current_user.is_authenticated:
         return []
     roles = current_user.roles
-    return [(endpoint, label) for role, endpoint, label in NAVIGATION if role in roles]
+    shown: dict[str, Any] = {}
+    for role, endpoint, label in NAVIGATION:
+        if role in roles:
+            shown.setdefault(endpoint, label)
+    return list(shown.items())
 
 
 def _unread_count() -> int:

@@ -275,6 +275,7 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         State,
     )
     from portal.districts.models import Council
+    from portal.money.models import Payment, PaymentBatch
     from portal.timeutil import local_today, utcnow
 
     resident = personas["resident"]
@@ -401,6 +402,29 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         ]
     )
     db.session.flush()
+    # The grant's payment, in a batch that finance approved (not yet paid).
+    batch = PaymentBatch(
+        created_by_id=personas["case_officer"].id,
+        status="approved",
+        approved_by_id=personas["finance"].id,
+        approved_at=utcnow(),
+        execution_date=today + timedelta(days=1),
+    )
+    db.session.add(batch)
+    db.session.flush()
+    payment = Payment(
+        application_id=granted.id,
+        decision_id=decision.id,
+        kind="advance",
+        amount_cents=120_000,
+        iban="NL91ABNA0417164300",
+        account_holder=resident.name,
+        reference=f"WB-1993-{os.getpid() % 10000:04d}-1",
+        status="batched",
+        batch_id=batch.id,
+    )
+    db.session.add(payment)
+    db.session.flush()
     endorsement = Endorsement(
         application_id=draft.id,
         name="Buur",
@@ -425,6 +449,8 @@ def application_objects(app: Flask, personas: dict[str, Any]) -> dict[str, Any]:
         "intent": intended.id,
         "granted": granted.id,
         "decision": decision.id,
+        "batch": batch.id,
+        "payment": payment.id,
         "draft_attachment": draft_attachment.id,
         "submitted_attachment": submitted_attachment.id,
         "endorsement": endorsement.id,

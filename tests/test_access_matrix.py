@@ -226,7 +226,25 @@ MATRIX: dict[str, Route] = {
         "POST",
         {"outcome": "positive", "reasons": "Goed voor de buurt."},
     ),
-    "money.payments": Route("/betalingen", frozenset({"finance"})),
+    "money.payments": Route("/betalingen", frozenset({"finance", "case_officer"})),
+    "money.create_batch": Route(
+        "/betalingen/batches", OFFICER, "POST", {"payment": "0"}, ok=(303,)
+    ),
+    "money.batch": Route(
+        lambda o: f"/betalingen/batches/{o['batch']}", frozenset({"finance", "case_officer"})
+    ),
+    "money.approve_batch": Route(
+        lambda o: f"/betalingen/batches/{o['batch']}/goedkeuren", frozenset({"finance"}), "POST"
+    ),
+    "money.mark_paid": Route(
+        lambda o: f"/betalingen/batches/{o['batch']}/betaald", frozenset({"finance"})
+    ),
+    "money.remove_payment": Route(
+        lambda o: f"/betalingen/batches/{o['batch']}/verwijderen/{o['payment']}", OFFICER, "POST"
+    ),
+    "money.sepa_file": Route(
+        lambda o: f"/betalingen/batches/{o['batch']}/pain001.xml", frozenset({"finance"})
+    ),
     "admin.index": Route("/beheer/", frozenset({"admin"})),
     "notifications.inbox": Route("/berichten/", SIGNED_IN),
     "notifications.mark_all_read": Route("/berichten/alles-gelezen", SIGNED_IN, "POST"),

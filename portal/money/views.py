@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date
+from flask import Blueprint, Response, request
 
-from flask import Blueprint, Response
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
-from portal.districts.models import District, DistrictBudget
-from portal.extensions import db
 from portal.web import render, roles_required
 
 bp = Blueprint("money", __name__)
 
 
 @bp.route("/betalingen")
-@roles_required("finance")
+@roles_required("finance", "case_officer")
 def payments() -> Response:
-    """Finance's start page: payment batches, and this year's district budgets."""
-    year = date.today().year
-    budgets = db.session.scalars(
-        select(DistrictBudget)
-        .join(District)
-        .where(DistrictBudget.year == year)
-        .options(joinedload(DistrictBudget.district).joinedload(District.borough))
-        .order_by(District.name)
-    ).all()
+    """Payouts: for case officers the payments ready to batch; for everyone the batches, open
+    ones first."""
+    from portal.money.payment_views import BatchForm, batches_page, due_for_officer
+
+    page_number = max(request.args.get("page", 1, type=int), 1)
+    rows, total, per_page = batches_page(page_number)
     return render(
         "money/payments.html",
-        year=year,
-        budgets=budgets,
-        total=sum(b.allocated_cents for b in budgets),
+        due=due_for_officer(),
+        rows=rows,
+        total=total,
+        page_number=page_number,
+        pages=max((total + per_page - 1) // per_page, 1),
+        batch_form=BatchForm(formdata=None),
     )
+
+
+from portal.money import payment_views  # noqa: E402,F401  (registers the payout pages)
+
+
+# Registers the district budget routes on bp.
+from portal.money import budgets  # noqa: E402,F401

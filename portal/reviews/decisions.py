@@ -14,7 +14,7 @@ from portal.applications.models import Application, Decision, RefusalIntent
 from portal.applications.services import district_remaining_cents
 from portal.deadlines import add_period
 from portal.extensions import db
-from portal.money import ledger
+from portal.money import ledger, payments
 from portal.notifications.services import absolute_url, notify, run_after_commit
 from portal.reviews import advice
 from portal.reviews.services import ReviewRefused, ruleset_of
@@ -265,6 +265,8 @@ def send(application: Application, decision: Decision) -> None:
     decision.objection_due = objection_due(today, application)
     if application.open_intent is not None:
         application.open_intent.closed = True
+    if decision.outcome == "granted":
+        payments.create_for_grant(application, decision, ruleset_of(application))
     db.session.flush()
     from portal.reviews import jobs
 

@@ -32,14 +32,30 @@ def register_cli(app: Flask) -> None:
             db.session.commit()
             click.echo(f"{made} demo applications submitted.")
 
+    @app.cli.command("send-reminders")
+    def send_reminders_command() -> None:
+        """Send due reminders (accounting two weeks before it is due, and when overdue)."""
+        from portal.money.settlement import send_accounting_reminders
+
+        sent = send_accounting_reminders()
+        db.session.commit()
+        click.echo(f"{sent} reminders sent")
+
     @app.cli.command("relay-outbox")
     @click.option("--every", type=float, default=0, help="Repeat every N seconds (0: once).")
     def relay_outbox_command(every: float) -> None:
         """Hand waiting notifications to the queue (or deliver them without Redis)."""
+        from portal.money.settlement import send_accounting_reminders
         from portal.notifications.jobs import relay_outbox
 
+        reminded_at = 0.0
         while True:
             try:
+                # Reminders are due by the day: looking once an hour is plenty.
+                if time.monotonic() - reminded_at > 3600:
+                    if send_accounting_reminders():
+                        db.session.commit()
+                    reminded_at = time.monotonic()
                 count = relay_outbox()
                 if count:
                     click.echo(f"relayed {count} notifications")

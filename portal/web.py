@@ -69,8 +69,8 @@ NAVIGATION = [
     ("finance", "money.payments", lazy_gettext("Betalingen")),
     ("case_officer", "money.budgets", lazy_gettext("Wijkbudgetten")),
     ("finance", "money.budgets", lazy_gettext("Wijkbudgetten")),
-    ("admin", "money.budgets", lazy_gettext("Wijkbudgetten")),
     ("admin", "admin.index", lazy_gettext("Beheer")),
+    ("admin", "money.budgets", lazy_gettext("Wijkbudgetten")),
 ]
 
 

@@ -82,6 +82,10 @@ MATRIX: dict[str, Route] = {
         anonymous=(404,),
     ),
     "applications.objection": Route(lambda o: f"/aanvragen/{o['granted']}/bezwaar", OWNER),
+    "applications.report": Route(lambda o: f"/aanvragen/{o['granted']}/verantwoording", OWNER),
+    "applications.settlement_view": Route(
+        lambda o: f"/aanvragen/{o['granted']}/vaststelling", OWNER
+    ),
     "applications.answer_info": Route(
         lambda o: f"/aanvragen/{o['info_requested']}/aanvulling", OWNER
     ),
@@ -193,6 +197,13 @@ MATRIX: dict[str, Route] = {
         {"bezwaar-outcome": "unfounded", "bezwaar-reasons": "Geen grond"},
         ok=(303, 422),
     ),
+    "reviews.settle": Route(
+        lambda o: f"/behandeling/{o['granted']}/vaststellen",
+        OFFICER,
+        "POST",
+        {"vaststellen-amount": "1500"},
+        ok=(303, 422),
+    ),
     "reviews.extend": Route(
         lambda o: f"/behandeling/{o['submitted']}/verlengen",
         OFFICER,
@@ -227,6 +238,28 @@ MATRIX: dict[str, Route] = {
         {"outcome": "positive", "reasons": "Goed voor de buurt."},
     ),
     "money.payments": Route("/betalingen", frozenset({"finance", "case_officer"})),
+    # District budgets: admin and finance, case officers read along; only admins change them.
+    "money.budgets": Route("/budgetten", frozenset({"admin", "finance", "case_officer"})),
+    # Any district's budget (the demo data has one for every district with a figure).
+    "money.budget_detail": Route(
+        lambda o: (
+            "/budgetten/"
+            + str(
+                db.session.scalar(
+                    db.select(db.func.min(db.column("id"))).select_from(
+                        db.table("district_budgets")
+                    )
+                )
+            )
+        ),
+        frozenset({"admin", "finance", "case_officer"}),
+    ),
+    "money.set_allocation": Route("/budgetten/vaststellen", frozenset({"admin"})),
+    "money.import_allocations": Route("/budgetten/inlezen", frozenset({"admin"})),
+    "money.import_done": Route("/budgetten/inlezen/klaar?van=1&tot=1", frozenset({"admin"})),
+    "money.year_report": Route("/budgetten/jaarverslag", frozenset({"admin", "finance"})),
+    "money.year_report_csv": Route("/budgetten/jaarverslag.csv", frozenset({"admin", "finance"})),
+    "money.year_report_xlsx": Route("/budgetten/jaarverslag.xlsx", frozenset({"admin", "finance"})),
     "money.create_batch": Route(
         "/betalingen/batches", OFFICER, "POST", {"payment": "0"}, ok=(303,)
     ),
@@ -241,6 +274,12 @@ MATRIX: dict[str, Route] = {
     ),
     "money.remove_payment": Route(
         lambda o: f"/betalingen/batches/{o['batch']}/verwijderen/{o['payment']}", OFFICER, "POST"
+    ),
+    "money.recovery_received": Route(
+        lambda o: f"/betalingen/terugvorderingen/{o['granted']}/ontvangen",
+        frozenset({"finance", "case_officer"}),
+        "POST",
+        ok=(303,),
     ),
     "money.sepa_file": Route(
         lambda o: f"/betalingen/batches/{o['batch']}/pain001.xml", frozenset({"finance"})

@@ -203,3 +203,41 @@ def test_the_payments_list_uses_a_constant_number_of_queries(
         payments.create_batch(people["officer"], [extra.id])
     db.session.commit()
     assert measure() == one
+
+
+def test_the_payments_list_is_constant_with_ten_thousand_ledger_entries(
+    client, login_as, people, count_queries
+) -> None:
+    from sqlalchemy import insert
+
+    from portal.money.models import LedgerEntry
+
+    login_as(people["finance"])
+    application = granted(people, 39_000)
+    [payment] = db.session.scalars(select(Payment))
+    payments.create_batch(people["officer"], [payment.id])
+    db.session.commit()
+    with count_queries() as before:
+        assert client.get("/betalingen").status_code == 200
+    budget = db.session.scalar(
+        select(DistrictBudget).where(DistrictBudget.district_id == application.district_id)
+    )
+    db.session.execute(
+        insert(LedgerEntry),
+        [
+            {
+                "budget_id": budget.id,
+                "kind": "allocation",
+                "allocated_delta": 1,
+                "committed_delta": 0,
+                "paid_delta": 0,
+                "recovered_delta": 0,
+                "description": "Test",
+            }
+            for _ in range(10_000)
+        ],
+    )
+    db.session.commit()
+    with count_queries() as after:
+        assert client.get("/betalingen").status_code == 200
+    assert after.count == before.count

@@ -240,3 +240,22 @@ def test_while_information_is_asked_for_the_clock_stands_still(client, officer, 
     row = dict(re.findall(r">(WB-\d{4}-\d{4})</a>(.*?)</tr>", html, re.S))["WB-2026-0007"]
     assert "Staat stil: wacht op aanvulling" in row and "Te laat" not in row
     assert references(client.get("/werkvoorraad?termijn=te-laat").get_data(as_text=True)) == []
+
+
+def test_a_grant_without_accounting_in_time_shows_as_overdue(client, officer, factory) -> None:
+    from portal.rulesets.models import Ruleset
+
+    anna = factory.user(postcode="7533AB", name="Anna de Vries")
+    ruleset = db.session.scalar(select(Ruleset).where(Ruleset.version == 1))
+    add(
+        anna,
+        "Glanerbrug",
+        8,
+        state=State.GRANTED.value,
+        ruleset_id=ruleset.id,
+        end_date=local_today() - timedelta(weeks=9),
+    )
+    db.session.commit()
+    html = client.get("/werkvoorraad?status=granted").get_data(as_text=True)
+    row = dict(re.findall(r">(WB-\d{4}-\d{4})</a>(.*?)</tr>", html, re.S))["WB-2026-0008"]
+    assert "Verantwoording te laat" in row

@@ -37,6 +37,12 @@ WHO = {
     "record_hearing": {"case_officer"},
     "reject_objection": {"case_officer"},
     "uphold_objection": {"case_officer"},
+    "submit_report": {"applicant"},
+    "intend_settlement": {"case_officer"},
+    "give_settlement_view": {"applicant"},
+    "settle": {"case_officer"},
+    # Closing follows the money: a case officer of the borough, or finance.
+    "close": {"case_officer", "finance"},
 }
 ACTORS = [
     "applicant",

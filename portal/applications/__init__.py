@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("applications", __name__)
 
-from portal.applications import dossier, draagvlak, editing  # noqa: E402, F401 - register the views
+from portal.applications import (  # noqa: E402, F401 - register the views
+    accounting,
+    dossier,
+    draagvlak,
+    editing,
+)

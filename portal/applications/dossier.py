@@ -29,6 +29,8 @@ from portal.applications.models import Application, Decision, State
 from portal.audit.models import AuditRecord
 from portal.districts.models import District, DistrictBudget
 from portal.extensions import db, login_manager
+from portal.money.models import Payment
+from portal.money.settlement import accounting_due
 from portal.reviews import decisions as review_decisions
 from portal.reviews import objections as review_objections
 from portal.reviews import services as review_services
@@ -169,6 +171,10 @@ def detail(application_id: int) -> Response:
         or current_user.has_role("admin"),
         objection_deadline=review_objections.objection_deadline(application),
         today=local_today(),
+        accounting_due=accounting_due(application),
+        payments=db.session.scalars(
+            select(Payment).where(Payment.application_id == application.id).order_by(Payment.id)
+        ).all(),
     )
 
 

@@ -92,6 +92,8 @@ def load_application(application_id: int) -> Application:
             selectinload(Application.intents),
             selectinload(Application.decisions),
             selectinload(Application.objections),
+            selectinload(Application.settlements),
+            selectinload(Application.report),
         )
     )
     if application is None:

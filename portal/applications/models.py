@@ -39,6 +39,7 @@ class State(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     NOT_CONSIDERED = "not_considered"
     GRANTED = "granted"
+    ACCOUNTED = "accounted"
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
     SETTLED = "settled"
@@ -154,6 +155,12 @@ class Application(db.Model):
     objections: Mapped[list[Objection]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="Objection.id"
     )
+    report: Mapped[AccountabilityReport | None] = relationship(
+        back_populates="application", cascade="all, delete-orphan", uselist=False
+    )
+    settlements: Mapped[list[Settlement]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="Settlement.id"
+    )
 
     @property
     def is_draft(self) -> bool:
@@ -236,6 +243,10 @@ class Attachment(db.Model):
     # Sent with an objection (bezwaar).
     objection_id: Mapped[int | None] = mapped_column(
         ForeignKey("objections.id", ondelete="CASCADE"), index=True
+    )
+    # Receipts and photos of the accounting (verantwoording).
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accountability_reports.id", ondelete="CASCADE"), index=True
     )
 
     application: Mapped[Application] = relationship(back_populates="attachments")
@@ -518,3 +529,87 @@ class Objection(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="objections")
     decision: Mapped[Decision | None] = relationship()
+
+
+class AccountabilityReport(db.Model):
+    """The verantwoording after the activity: what happened, who took part, the actual costs
+    per budget line with receipts (photos and a short text for a small grant), and a short
+    evaluation for the municipality's learning cycle."""
+
+    __tablename__ = "accountability_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), unique=True
+    )
+    what_happened: Mapped[str] = mapped_column(Text)
+    participants: Mapped[int | None] = mapped_column(Integer)
+    went_well: Mapped[str | None] = mapped_column(Text)
+    do_differently: Mapped[str | None] = mapped_column(Text)
+    would_recommend: Mapped[bool | None] = mapped_column(Boolean)
+    actual_total_cents: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="report")
+    lines: Mapped[list[ReportLine]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ReportLine.position"
+    )
+
+
+class ReportLine(db.Model):
+    """What one budget line actually cost."""
+
+    __tablename__ = "report_lines"
+    __table_args__ = (CheckConstraint("actual_cents >= 0", name="actual_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("accountability_reports.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(200))
+    planned_cents: Mapped[int] = mapped_column(Integer, default=0)
+    actual_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+    report: Mapped[AccountabilityReport] = relationship(back_populates="lines")
+
+
+class Settlement(db.Model):
+    """The vaststelling (Awb 4:42-4:47): the final amount, equal to the grant or lower with
+    reasons; lower only after the applicant could give a view. The difference with what was paid
+    becomes a last payment or a recovery (terugvordering, Awb 4:57)."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (
+        CheckConstraint("status IN ('intended', 'final')", name="known_status"),
+        CheckConstraint("kind IN ('equal', 'lower', 'ex_officio')", name="known_kind"),
+        CheckConstraint("final_cents >= 0", name="final_not_negative"),
+        CheckConstraint(
+            "recovery_status IS NULL OR recovery_status IN ('open', 'received')",
+            name="known_recovery_status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(12))
+    final_cents: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    view_due: Mapped[date | None] = mapped_column(Date)
+    view: Mapped[str | None] = mapped_column(Text)
+    view_on: Mapped[date | None] = mapped_column(Date)
+    # What was paid too much comes back: the amount, to which account, with which reference.
+    recovery_cents: Mapped[int] = mapped_column(Integer, default=0)
+    recovery_reference: Mapped[str | None] = mapped_column(String(35))
+    recovery_due: Mapped[date | None] = mapped_column(Date)
+    recovery_status: Mapped[str | None] = mapped_column(String(10))
+    recovery_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    application: Mapped[Application] = relationship(back_populates="settlements")
+    decided_by: Mapped[User] = relationship()

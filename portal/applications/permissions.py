@@ -98,3 +98,11 @@ def approves_grant(user: Any, application: Application) -> bool:
         and pending is not None
         and pending.decided_by_id != user.id
     )
+
+
+def handles_money(user: Any, application: Application) -> bool:
+    """A case officer of the borough, or finance: who may close the file once the money is
+    settled (a last payment made, a recovery received)."""
+    return handles_borough(user, application) or bool(
+        user and user.is_authenticated and user.has_role("finance")
+    )

@@ -165,6 +165,42 @@ TRANSITIONS: dict[str, Transition] = {
             permissions.approves_grant,
             "application.grant_returned",
         ),
+        # After the activity: the accounting, the settlement (lower only after a view), closing.
+        Transition(
+            "submit_report",
+            frozenset({State.GRANTED}),
+            State.ACCOUNTED,
+            permissions.is_applicant,
+            "application.accounted",
+        ),
+        Transition(
+            "intend_settlement",
+            frozenset({State.ACCOUNTED, State.GRANTED}),
+            None,
+            permissions.handles_borough,
+            "application.settlement_intended",
+        ),
+        Transition(
+            "give_settlement_view",
+            frozenset({State.ACCOUNTED, State.GRANTED}),
+            None,
+            permissions.is_applicant,
+            "application.settlement_view_given",
+        ),
+        Transition(
+            "settle",
+            frozenset({State.ACCOUNTED, State.GRANTED}),
+            State.SETTLED,
+            permissions.handles_borough,
+            "application.settled",
+        ),
+        Transition(
+            "close",
+            frozenset({State.SETTLED}),
+            State.CLOSED,
+            permissions.handles_money,
+            "application.closed",
+        ),
         # Objection (bezwaar): a track of its own beside the decision.
         Transition(
             "lodge_objection",

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.applications.models import Application, Decision
+from portal.applications.models import Application, Decision, Settlement
 from portal.extensions import db
 from portal.money import payments
 from portal.money.models import Payment, PaymentBatch
@@ -69,6 +69,19 @@ def batches_page(page_number: int) -> Any:
     per_page = 25
     rows = db.session.execute(query.limit(per_page).offset((page_number - 1) * per_page)).all()
     return rows, total, per_page
+
+
+def open_recoveries() -> list[Settlement]:
+    """Money paid too much that has not come back yet, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Settlement)
+            .where(Settlement.recovery_status == "open")
+            .options(joinedload(Settlement.application).joinedload(Application.applicant))
+            .order_by(Settlement.recovery_due, Settlement.id)
+            .limit(200)
+        )
+    )
 
 
 def due_for_officer() -> list[Payment]:
@@ -206,3 +219,26 @@ def sepa_file(batch_id: int) -> Response:
         f'attachment; filename="wijkbudget-batch-{found.id}-pain001.xml"'
     )
     return response
+
+
+@bp.route("/betalingen/terugvorderingen/<int:application_id>/ontvangen", methods=["POST"])
+@roles_required(*STAFF)
+def recovery_received(application_id: int) -> Response:
+    """Staff mark a recovery as received: the ledger counts it, and the file closes."""
+    from portal.applications import workflow
+    from portal.money import settlement
+
+    application = db.session.get(Application, application_id)
+    if application is None or not ConfirmForm().validate_on_submit():
+        abort(404)
+    try:
+        settlement.receive_recovery(application, current_user)
+    except workflow.WorkflowError:
+        db.session.rollback()
+        flash(_("Hier staat geen terugbetaling open, of u mag die niet afhandelen."), "error")
+    else:
+        db.session.commit()
+        flash(_("De terugbetaling is ontvangen. Het dossier is gesloten."), "success")
+    if current_user.has_role("case_officer"):
+        return redirect_after_post(url_for("reviews.case", application_id=application_id))
+    return redirect_after_post(url_for("money.payments"))

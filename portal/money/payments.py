@@ -247,6 +247,10 @@ def mark_paid(batch: PaymentBatch, finance: User) -> None:
             finance,
             f"Betaling {payment.reference}",
         )
+        if payment.kind == "remainder":
+            from portal.money.settlement import close_after_last_payment
+
+            close_after_last_payment(payment.application, finance)
         notify(
             payment.application.applicant,
             "payment_sent",

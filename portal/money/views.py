@@ -14,12 +14,18 @@ bp = Blueprint("money", __name__)
 def payments() -> Response:
     """Payouts: for case officers the payments ready to batch; for everyone the batches, open
     ones first."""
-    from portal.money.payment_views import BatchForm, batches_page, due_for_officer
+    from portal.money.payment_views import (
+        BatchForm,
+        batches_page,
+        due_for_officer,
+        open_recoveries,
+    )
 
     page_number = max(request.args.get("page", 1, type=int), 1)
     rows, total, per_page = batches_page(page_number)
     return render(
         "money/payments.html",
+        recoveries=open_recoveries(),
         due=due_for_officer(),
         rows=rows,
         total=total,
@@ -29,8 +35,5 @@ def payments() -> Response:
     )
 
 
-from portal.money import payment_views  # noqa: E402,F401  (registers the payout pages)
-
-
-# Registers the district budget routes on bp.
-from portal.money import budgets  # noqa: E402,F401
+# Register the payout and district budget pages on bp.
+from portal.money import budgets, payment_views  # noqa: E402,F401

@@ -24,6 +24,7 @@ from portal.applications.labels import (
     STATE_LABELS,
 )
 from portal.applications.models import (
+    AccountabilityReport,
     AdviceRequest,
     Application,
     Decision,
@@ -34,6 +35,7 @@ from portal.applications.services import counted_endorsements
 from portal.audit.models import AuditRecord
 from portal.districts.models import District
 from portal.extensions import db
+from portal.money import settlement
 from portal.reviews import advice, decisions, objections, services
 from portal.reviews.forms import (
     AcceptForm,
@@ -47,6 +49,7 @@ from portal.reviews.forms import (
     ObjectionDecisionForm,
     PutAsideForm,
     ReturnForm,
+    SettleForm,
 )
 from portal.reviews.views import RUNNING_STATES, bp
 from portal.timeutil import local_today
@@ -90,6 +93,18 @@ REFUSALS = {
         "U wijkt af van het advies van het wijkorgaan. Schrijf op waarom."
     ),
     "hearing_in_future": lambda: _("De hoorzitting kan niet in de toekomst liggen."),
+    "settle_amount": lambda: _("Het bedrag mag niet hoger zijn dan wat is toegekend."),
+    "settle_lower_amount": lambda: _("Het bedrag mag niet hoger zijn dan wat is toegekend."),
+    "settlement_intent_first": lambda: _(
+        "Bij een lager bedrag krijgt de aanvrager eerst de kans om te reageren."
+    ),
+    "report_first": lambda: _(
+        "Er is nog geen verantwoording. Ambtshalve vaststellen kan pas als die te laat is "
+        "(Awb 4:47)."
+    ),
+    "payment_pending": lambda: _(
+        "Er staat nog een betaling in een batch. Stel het bedrag vast als die is betaald."
+    ),
     "unknown_outcome": lambda: _("Kies een uitkomst uit de lijst."),
     "period_running": lambda: _(
         "De termijn voor de aanvulling loopt nog. Pas daarna kunt u de aanvraag buiten "
@@ -126,6 +141,8 @@ def load_case(application_id: int) -> Application:
                 joinedload(Decision.decided_by), joinedload(Decision.approved_by)
             ),
             selectinload(Application.objections),
+            selectinload(Application.settlements),
+            selectinload(Application.report).selectinload(AccountabilityReport.lines),
         )
     )
     if application is None or application.state == State.DRAFT:
@@ -197,6 +214,25 @@ def case_context(application: Application, **forms: Any) -> dict[str, Any]:
         "hearing_form": forms.get("hearing_form") or HearingForm(formdata=None, held_on=today),
         "objection_form": forms.get("objection_form") or ObjectionDecisionForm(formdata=None),
         "decision_actions": actions & {"send_intent", "grant", "refuse", "propose_grant"},
+        "report": application.report,
+        "settlement_intent": settlement.open_settlement(application),
+        "settlements": [s for s in application.settlements if s.status == "final"],
+        "settle_form": forms.get("settle_form")
+        or SettleForm(
+            formdata=None,
+            amount=(
+                settlement.open_settlement(application).final_cents
+                if settlement.open_settlement(application)
+                else application.granted_cents
+            ),
+            reasons=(
+                settlement.open_settlement(application).reasons
+                if settlement.open_settlement(application)
+                else None
+            ),
+        ),
+        "accounting_due": settlement.accounting_due(application),
+        "paid_cents": settlement.paid_cents(application) if application.granted_cents else 0,
         "ground_labels": REFUSAL_GROUND_LABELS,
         "advice_labels": ADVICE_LABELS,
         "objection_labels": OBJECTION_OUTCOME_LABELS,
@@ -472,4 +508,26 @@ def decide_objection(application_id: int) -> Response:
             application, current_user, form.outcome.data, form.reasons.data
         ),
         _("Het besluit op bezwaar is vastgelegd. De aanvrager krijgt bericht."),
+    )
+
+
+@bp.route("/behandeling/<int:application_id>/vaststellen", methods=["POST"])
+@roles_required("case_officer")
+def settle(application_id: int) -> Response:
+    """Set the final amount: equal at once; lower first as an intent the applicant may answer;
+    without an accounting only once it is overdue (ex officio)."""
+
+    def perform(application: Application, form: SettleForm) -> None:
+        amount = form.amount.cents or 0
+        reasons = form.reasons.data or None
+        granted = application.granted_cents or 0
+        if application.state == State.GRANTED:
+            settlement.settle(application, current_user, amount, reasons, ex_officio=True)
+        elif amount < granted and settlement.open_settlement(application) is None:
+            settlement.intend_lower(application, current_user, amount, reasons or "")
+        else:
+            settlement.settle(application, current_user, amount, reasons)
+
+    return form_action(
+        application_id, SettleForm, "settle_form", perform, _("De vaststelling is vastgelegd.")
     )

@@ -8,7 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal.accounts.forms import strip
 from portal.applications.forms import MoneyField, MultiCheckboxField
@@ -240,3 +247,47 @@ class ObjectionDecisionForm(PrefixedForm):
         validators=[InputRequired(_l("Kies de uitkomst."))],
     )
     reasons = TextAreaField(_l("Redenen"), filters=[strip], validators=REASONS)
+
+
+class ReportForm(FlaskForm):
+    """The accounting; the actual cost per budget line comes as ``actual-<n>`` fields."""
+
+    what_happened = TextAreaField(
+        _l("Wat is er gebeurd?"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Vertel kort wat er is gebeurd.")),
+            Length(max=10000, message=_l("Gebruik hoogstens 10.000 tekens.")),
+        ],
+    )
+    participants = IntegerField(
+        _l("Hoeveel mensen deden mee?"),
+        description="optional",
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=100000, message=_l("Vul een aantal in.")),
+        ],
+    )
+    went_well = TextAreaField(_l("Wat ging goed?"), filters=[strip], description="optional")
+    do_differently = TextAreaField(
+        _l("Wat zou u een volgende keer anders doen?"), filters=[strip], description="optional"
+    )
+    would_recommend = RadioField(
+        _l("Zou u dit andere buren aanraden?"),
+        choices=[("ja", _l("Ja")), ("nee", _l("Nee"))],
+        validators=[Optional()],
+    )
+    files = MultipleFileField(_l("Bonnen, facturen en foto's"))
+    kind = SelectField(
+        _l("Wat voor bestanden zijn het?"),
+        choices=[("receipt", _l("Bon of factuur")), ("photo", _l("Foto"))],
+    )
+
+
+class SettleForm(PrefixedForm):
+    prefix_name = "vaststellen"
+
+    amount = MoneyField(_l("Vast te stellen bedrag"))
+    reasons = TextAreaField(
+        _l("Redenen (nodig bij een lager bedrag)"), filters=[strip], description="optional"
+    )

@@ -26,6 +26,13 @@ from portal.extensions import db
 from portal.timeutil import local_today
 from portal.web import render, roles_required
 
+
+def accounting_due(application: Application) -> Any:
+    from portal.money.settlement import accounting_due as due
+
+    return due(application) if application.ruleset is not None else None
+
+
 bp = Blueprint("reviews", __name__)
 
 
@@ -143,7 +150,9 @@ def queue() -> Response:
     listed = base.where(Application.state == filters.state) if filters.state else base
     page = db.paginate(
         listed.options(
-            joinedload(Application.district), joinedload(Application.applicant)
+            joinedload(Application.district),
+            joinedload(Application.applicant),
+            joinedload(Application.ruleset),
         ).order_by(Application.decision_deadline.asc().nulls_last(), Application.id),
         page=request.args.get("page", 1, type=int),
         per_page=25,
@@ -161,6 +170,7 @@ def queue() -> Response:
         page=page,
         state_labels=STATE_LABELS,
         running_states=RUNNING_STATES,
+        accounting_due=accounting_due,
         today=today,
         soon=today + timedelta(days=7),
     )

@@ -27,6 +27,7 @@ def objects(live_server: Any) -> dict[str, Any]:
     from portal.applications.models import Attachment, Endorsement
     from portal.districts.models import Council
     from portal.extensions import db
+    from portal.money import ledger
     from portal.notifications.services import notify
     from portal.reviews import advice, decisions, objections
     from portal.reviews import services as intake
@@ -154,6 +155,7 @@ def objects(live_server: Any) -> dict[str, Any]:
             "decision": granted.decision.id,
             "objected": objected.id,
             "pending": pending.id,
+            "budget": ledger.budget(granted.district_id, date.today().year).id,
         }
         assert isinstance(endorsement, Endorsement)
         db.session.remove()
@@ -267,8 +269,41 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
         ("behandelaar2@demo.wijkkracht.nl", ["/behandeling/{pending}"]),
         ("financien@demo.wijkkracht.nl", ["/betalingen"]),
         ("beheerder@demo.wijkkracht.nl", ["/beheer/"]),
+        # District budgets: the overview, one district's ledger, the year-end report, and for
+        # the admin the allocation form and the CSV import; case officers read along.
+        (
+            "financien@demo.wijkkracht.nl",
+            [
+                "/budgetten",
+                "/budgetten/{budget}",
+                "/budgetten/{budget}?soort=commitment",
+                "/budgetten/jaarverslag",
+                "/budgetten/jaarverslag?jaar=2099",
+            ],
+        ),
+        (
+            "beheerder@demo.wijkkracht.nl",
+            [
+                "/budgetten",
+                "/budgetten?jaar=2099",
+                "/budgetten/{budget}",
+                "/budgetten/vaststellen",
+                "/budgetten/inlezen",
+                "/budgetten/jaarverslag",
+            ],
+        ),
+        ("behandelaar@demo.wijkkracht.nl", ["/budgetten", "/budgetten/{budget}"]),
     ],
-    ids=["council", "case-officer", "second-officer", "finance", "admin"],
+    ids=[
+        "council",
+        "case-officer",
+        "second-officer",
+        "finance",
+        "admin",
+        "finance-budgets",
+        "admin-budgets",
+        "case-officer-budgets",
+    ],
 )
 def test_staff_and_council_pages(
     page: Any, live_server: Any, axe: Any, objects: dict[str, Any], email: str, paths: list[str]
@@ -295,6 +330,34 @@ def test_council_advice_form_with_errors(
     page.get_by_role("button", name="Advies versturen").click()
     page.wait_for_load_state()
     assert page.get_by_text("Kies een advies.").first.is_visible()
+    axe(page)
+
+
+def test_budget_import_and_allocation_errors(
+    page: Any, live_server: Any, axe: Any, objects: dict[str, Any]
+) -> None:
+    """A CSV file with errors in several rows, and an allocation below what is already
+    granted: the pages that explain what is wrong pass axe too, and nothing changes."""
+    log_in(page, live_server, axe, "beheerder@demo.wijkkracht.nl")
+    page.goto(live_server("/budgetten/inlezen"))
+    axe(page)
+    year = date.today().year
+    content = f"wijk;jaar;bedrag\nAtlantis;{year};1000\nGlanerbrug;20x6;veel\nGlanerbrug;{year};1\n"
+    page.get_by_label("CSV-bestand").set_input_files(
+        files=[{"name": "budgetten.csv", "mimeType": "text/csv", "buffer": content.encode()}]
+    )
+    page.get_by_role("button", name="Bestand inlezen").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Er is niets veranderd.").is_visible()
+    assert page.get_by_text("De wijk ‘Atlantis’ bestaat niet.", exact=False).is_visible()
+    axe(page)
+    page.goto(live_server("/budgetten/vaststellen"))
+    axe(page)
+    page.get_by_label("Wijk").select_option(label="Glanerbrug")
+    page.get_by_label("Budget voor het hele jaar (€)").fill("1")
+    page.get_by_role("button", name="Budget vaststellen").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Het budget kan niet lager zijn", exact=False).first.is_visible()
     axe(page)
 
 

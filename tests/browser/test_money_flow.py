@@ -99,7 +99,7 @@ def test_advance_accounting_lower_settlement_and_recovery(
             officer.get_by_label(re.compile("Redenen \\(nodig")).fill(
                 "U gaf 1.000 euro uit, niet 1.500 euro."
             )
-            officer.get_by_role("button", name="Vaststellen").click()
+            officer.get_by_role("button", name="Bedrag vaststellen").click()
             officer.check("voornemen-lager")
 
             resident.goto(f"/aanvragen/{draft_id}")

@@ -34,10 +34,11 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:
-        """Send due reminders (accounting two weeks before it is due, and when overdue)."""
+        """Send due reminders: accounting, council advice, decision deadlines (each once)."""
         from portal.money.settlement import send_accounting_reminders
+        from portal.reviews.reminders import send_review_reminders
 
-        sent = send_accounting_reminders()
+        sent = send_accounting_reminders() + send_review_reminders()
         db.session.commit()
         click.echo(f"{sent} reminders sent")
 
@@ -47,13 +48,14 @@ def register_cli(app: Flask) -> None:
         """Hand waiting notifications to the queue (or deliver them without Redis)."""
         from portal.money.settlement import send_accounting_reminders
         from portal.notifications.jobs import relay_outbox
+        from portal.reviews.reminders import send_review_reminders
 
         reminded_at = 0.0
         while True:
             try:
                 # Reminders are due by the day: looking once an hour is plenty.
                 if time.monotonic() - reminded_at > 3600:
-                    if send_accounting_reminders():
+                    if send_accounting_reminders() + send_review_reminders():
                         db.session.commit()
                     reminded_at = time.monotonic()
                 count = relay_outbox()

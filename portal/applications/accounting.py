@@ -7,10 +7,9 @@ from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import uploads
 from portal.applications import bp, permissions, workflow
 from portal.applications.dossier import viewable
-from portal.applications.editing import upload_root
+from portal.applications.editing import forget_stored, store_chosen
 from portal.applications.forms import cents_to_input, parse_money
 from portal.applications.models import Application, State
 from portal.extensions import db
@@ -57,13 +56,9 @@ def report(application_id: int) -> Response:
             for n, cents in actual.items()
             if cents is None
         }
-        chosen = [f for f in form.files.data or [] if f and f.filename]
-        if not line_errors:
-            stored: list[uploads.StoredFile] = []
+        stored = store_chosen(form.files) if not line_errors else None
+        if stored is not None:
             try:
-                uploads.check_count(0, len(chosen))
-                for file in chosen:
-                    stored.append(uploads.store(file.stream, file.filename, root=upload_root()))
                 settlement.submit_report(
                     application,
                     current_user,
@@ -82,13 +77,10 @@ def report(application_id: int) -> Response:
                         files=[AnswerFile(s, form.kind.data) for s in stored],
                     ),
                 )
-            except (uploads.UploadRefused, ReviewRefused, workflow.WorkflowError) as error:
+            except (ReviewRefused, workflow.WorkflowError) as error:
                 db.session.rollback()
-                for kept in stored:
-                    uploads.delete(kept.storage_key, upload_root())
-                if isinstance(error, uploads.UploadRefused):
-                    message = uploads.message(error)
-                elif isinstance(error, ReviewRefused):
+                forget_stored(stored)
+                if isinstance(error, ReviewRefused):
                     refusal = REPORT_REFUSALS.get(error.code)
                     message = refusal() if refusal else _("Dit kan niet (meer).")
                 else:

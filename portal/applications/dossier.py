@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import uploads
 from portal.applications import bp, jobs, permissions, services, workflow
-from portal.applications.editing import load_application, upload_root
+from portal.applications.editing import forget_stored, load_application, store_chosen
 from portal.applications.forms import NewApplicationForm, WithdrawForm
 from portal.applications.labels import (
     ATTACHMENT_KIND_LABELS,
@@ -231,20 +231,8 @@ def answer_info(application_id: int) -> Response:
         return redirect_after_post(url_for("applications.detail", application_id=application.id))
     form = AnswerForm()
     if form.validate_on_submit():
-        chosen = [f for f in form.files.data or [] if f and f.filename]
-        stored: list[uploads.StoredFile] = []
-        try:
-            uploads.check_count(0, len(chosen))
-            for file in chosen:
-                stored.append(uploads.store(file.stream, file.filename, root=upload_root()))
-        except uploads.UploadRefused as error:
-            for kept in stored:
-                uploads.delete(kept.storage_key, upload_root())
-            form.files.errors = [
-                uploads.message(error),
-                _("Wat u typte staat er nog. Kies de bestanden opnieuw."),
-            ]
-        else:
+        stored = store_chosen(form.files)
+        if stored is not None:
             try:
                 review_services.supply_info(
                     application,
@@ -254,8 +242,7 @@ def answer_info(application_id: int) -> Response:
                 )
             except workflow.WorkflowError:
                 db.session.rollback()
-                for kept in stored:
-                    uploads.delete(kept.storage_key, upload_root())
+                forget_stored(stored)
                 flash(_("De gemeente wacht niet (meer) op een aanvulling van u."), "error")
             else:
                 db.session.commit()
@@ -373,20 +360,8 @@ def objection(application_id: int) -> Response:
     late = local_today() > deadline
     form = ObjectionForm()
     if not late and form.validate_on_submit():
-        chosen = [f for f in form.files.data or [] if f and f.filename]
-        stored: list[uploads.StoredFile] = []
-        try:
-            uploads.check_count(0, len(chosen))
-            for file in chosen:
-                stored.append(uploads.store(file.stream, file.filename, root=upload_root()))
-        except uploads.UploadRefused as error:
-            for kept in stored:
-                uploads.delete(kept.storage_key, upload_root())
-            form.files.errors = [
-                uploads.message(error),
-                _("Wat u typte staat er nog. Kies de bestanden opnieuw."),
-            ]
-        else:
+        stored = store_chosen(form.files)
+        if stored is not None:
             try:
                 review_objections.lodge(
                     application,
@@ -396,8 +371,7 @@ def objection(application_id: int) -> Response:
                 )
             except workflow.WorkflowError:
                 db.session.rollback()
-                for kept in stored:
-                    uploads.delete(kept.storage_key, upload_root())
+                forget_stored(stored)
                 flash(_("Uw bezwaar kon niet worden ontvangen. Probeer het opnieuw."), "error")
             else:
                 db.session.commit()

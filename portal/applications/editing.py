@@ -230,6 +230,30 @@ def upload_root() -> Path:
     return Path(current_app.config["PORTAL_UPLOAD_DIR"])
 
 
+def store_chosen(field: Any) -> list[uploads.StoredFile] | None:
+    """Store the files chosen in a multiple-file field, all or none. On a refusal the field gets
+    the message (and that what was typed is kept) and None is returned."""
+    chosen = [f for f in field.data or [] if f and f.filename]
+    stored: list[uploads.StoredFile] = []
+    try:
+        uploads.check_count(0, len(chosen))
+        for file in chosen:
+            stored.append(uploads.store(file.stream, file.filename, root=upload_root()))
+    except uploads.UploadRefused as error:
+        forget_stored(stored)
+        field.errors = [
+            uploads.message(error),
+            _("Wat u typte staat er nog. Kies de bestanden opnieuw."),
+        ]
+        return None
+    return stored
+
+
+def forget_stored(stored: list[uploads.StoredFile]) -> None:
+    for kept in stored:
+        uploads.delete(kept.storage_key, upload_root())
+
+
 def stash_unsaved(application_id: int, section: str) -> bool:
     """The session expired while typing: keep the post, to apply it after login.
 

@@ -16,7 +16,6 @@ from portal.applications import workflow
 from portal.applications.models import (
     AccountabilityReport,
     Application,
-    Attachment,
     ReportLine,
     Settlement,
     State,
@@ -26,7 +25,7 @@ from portal.extensions import db
 from portal.money import ledger
 from portal.money.models import Payment
 from portal.notifications.services import absolute_url, notify
-from portal.reviews.services import AnswerFile, ReviewRefused, ruleset_of
+from portal.reviews.services import AnswerFile, ReviewRefused, attach, ruleset_of
 from portal.timeutil import local_today, utcnow
 
 
@@ -86,20 +85,7 @@ def submit_report(
         )
     db.session.add(report)
     db.session.flush()
-    for file in given.files:
-        db.session.add(
-            Attachment(
-                application_id=application.id,
-                report_id=report.id,
-                kind=file.kind,
-                storage_key=file.stored.storage_key,
-                display_name=file.stored.display_name,
-                content_type=file.stored.content_type,
-                size=file.stored.size,
-                sha256=file.stored.sha256,
-                uploaded_by_id=actor.id,
-            )
-        )
+    attach(application, actor, given.files, report_id=report.id)
     db.session.flush()
     decision = application.decision
     if decision is not None:

@@ -7,12 +7,12 @@ from datetime import date
 
 from portal.accounts.models import User
 from portal.applications import workflow
-from portal.applications.models import Application, Attachment, Objection, State
+from portal.applications.models import Application, Objection, State
 from portal.deadlines import add_period
 from portal.extensions import db
 from portal.money import ledger
 from portal.notifications.services import absolute_url, notify
-from portal.reviews.services import AnswerFile, ReviewRefused, ruleset_of
+from portal.reviews.services import AnswerFile, ReviewRefused, attach, ruleset_of
 from portal.timeutil import local_today, to_local
 
 
@@ -48,20 +48,7 @@ def lodge(
     )
     application.objections.append(objection)
     db.session.flush()
-    for file in files:
-        db.session.add(
-            Attachment(
-                application_id=application.id,
-                objection_id=objection.id,
-                kind=file.kind,
-                storage_key=file.stored.storage_key,
-                display_name=file.stored.display_name,
-                content_type=file.stored.content_type,
-                size=file.stored.size,
-                sha256=file.stored.sha256,
-                uploaded_by_id=actor.id,
-            )
-        )
+    attach(application, actor, files, objection_id=objection.id)
     db.session.flush()
     notify(
         application.applicant,

@@ -103,6 +103,25 @@ class AnswerFile:
     kind: str = "other"
 
 
+def attach(application: Application, actor: User, files: list[AnswerFile], **link: int) -> None:
+    """Record stored files as attachments of the application, linked to what they came with
+    (``info_request_id``, ``objection_id`` or ``report_id``)."""
+    for file in files:
+        db.session.add(
+            Attachment(
+                application_id=application.id,
+                kind=file.kind,
+                storage_key=file.stored.storage_key,
+                display_name=file.stored.display_name,
+                content_type=file.stored.content_type,
+                size=file.stored.size,
+                sha256=file.stored.sha256,
+                uploaded_by_id=actor.id,
+                **link,
+            )
+        )
+
+
 def supply_info(
     application: Application, actor: User, answer: str, files: list[AnswerFile]
 ) -> None:
@@ -123,20 +142,7 @@ def supply_info(
     info.answer = answer
     info.answered_on = today
     info.outcome = "answered"
-    for file in files:
-        db.session.add(
-            Attachment(
-                application_id=application.id,
-                info_request_id=info.id,
-                kind=file.kind,
-                storage_key=file.stored.storage_key,
-                display_name=file.stored.display_name,
-                content_type=file.stored.content_type,
-                size=file.stored.size,
-                sha256=file.stored.sha256,
-                uploaded_by_id=actor.id,
-            )
-        )
+    attach(application, actor, files, info_request_id=info.id)
     db.session.flush()
     notify(
         info.requested_by,

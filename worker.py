@@ -29,21 +29,23 @@ log = logging.getLogger("wijkkracht.worker")
 def run_worker(burst: bool) -> None:
     """One RQ worker in this process, inside the app context, reconnecting after Redis outages."""
     from redis.exceptions import ConnectionError as RedisConnectionError
-    from rq.serializers import JSONSerializer
 
     from portal import create_app
-    from portal.extensions import db, rq
+    from portal.background import make_worker, schedule_tick
+    from portal.extensions import db
 
     app = create_app()
     if not app.config["PORTAL_REDIS_URL"]:
         sys.exit("PORTAL_REDIS_URL is not set: without Redis the portal delivers in-process.")
     with app.app_context():
-        # Jobs run in fresh `flask rq work-horse` processes (Flask-RQ), so no database
-        # connection is ever shared across a fork; this process holds none while it waits.
+        # Jobs run in this process, one after another (portal.background.AppWorker): nothing
+        # forks, so no database connection is shared across a fork.
         db.engine.dispose()
         while True:
             try:
-                worker = rq.make_worker(serializer=JSONSerializer)
+                if not burst:
+                    schedule_tick()
+                worker = make_worker()
                 worker.work(with_scheduler=True, burst=burst)
                 return
             except RedisConnectionError as error:

@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.admin.views import bp as admin_bp
     from portal.applications import bp as applications_bp
     from portal.money.views import bp as money_bp
+    from portal.notifications.log import bp as mail_log_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.public.views import bp as public_bp
     from portal.reviews.views import bp as reviews_bp
@@ -74,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         money_bp,
         admin_bp,
         notifications_bp,
+        mail_log_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -34,30 +34,31 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:
-        """Send due reminders: accounting, council advice, decision deadlines (each once)."""
-        from portal.money.settlement import send_accounting_reminders
-        from portal.reviews.reminders import send_review_reminders
+        """Send what is due by the clock: reminders (accounting, council advice, decision
+        deadlines, information requests) and daily digests, each once. The worker does this every
+        15 minutes on RQ's scheduler; without Redis, run this from cron."""
+        from portal.background import run_periodic
 
-        sent = send_accounting_reminders() + send_review_reminders()
-        db.session.commit()
-        click.echo(f"{sent} reminders sent")
+        counts = run_periodic()
+        click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
 
     @app.cli.command("relay-outbox")
     @click.option("--every", type=float, default=0, help="Repeat every N seconds (0: once).")
     def relay_outbox_command(every: float) -> None:
-        """Hand waiting notifications to the queue (or deliver them without Redis)."""
-        from portal.money.settlement import send_accounting_reminders
+        """Hand waiting notifications to the queue (or deliver them without Redis). With Redis,
+        also make sure the next periodic tick is on RQ's scheduler (after a Redis restart it is
+        gone); without Redis, run the periodic work itself every 15 minutes."""
+        from portal.background import TICK_MINUTES, run_periodic, schedule_tick
         from portal.notifications.jobs import relay_outbox
-        from portal.reviews.reminders import send_review_reminders
 
-        reminded_at = 0.0
+        ticked_at = 0.0
         while True:
             try:
-                # Reminders are due by the day: looking once an hour is plenty.
-                if time.monotonic() - reminded_at > 3600:
-                    if send_accounting_reminders() + send_review_reminders():
-                        db.session.commit()
-                    reminded_at = time.monotonic()
+                if app.config["PORTAL_REDIS_URL"]:
+                    schedule_tick()
+                elif time.monotonic() - ticked_at > TICK_MINUTES * 60:
+                    run_periodic()
+                    ticked_at = time.monotonic()
                 count = relay_outbox()
                 if count:
                     click.echo(f"relayed {count} notifications")

@@ -68,6 +68,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "PORTAL_SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "PORTAL_SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
         "PORTAL_SMTP_TIMEOUT": _env_int("SMTP_TIMEOUT", 20),
+        # A delivery claimed this long ago without an answer (its worker died) is handed out
+        # again; keep it well above the SMTP timeout. The relay leaves fresh rows to the normal
+        # path for the grace period.
+        "PORTAL_MAIL_STALE_CLAIM_SECONDS": _env_int("MAIL_STALE_CLAIM_SECONDS", 300),
+        "PORTAL_MAIL_RELAY_GRACE_SECONDS": _env_int("MAIL_RELAY_GRACE_SECONDS", 10),
+        # The daily digest goes out at this local hour.
+        "PORTAL_DIGEST_HOUR": _env_int("DIGEST_HOUR", 7),
         "PORTAL_DEMO_PASSWORD": _env("DEMO_PASSWORD", "wijkkracht-demo"),
         "PORTAL_UPLOAD_DIR": _env("UPLOAD_DIR", str(instance / "uploads")),
         # The municipality's account that pays the grants (SEPA credit transfers, pain.001).

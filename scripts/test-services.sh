@@ -17,7 +17,7 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
 fi
 
-for database in wijkkracht_test wijkkracht_test_live wijkkracht_test_worker wijkkracht_test_concurrency wijkkracht_test_empty; do
+for database in wijkkracht_test wijkkracht_test_live wijkkracht_test_worker wijkkracht_test_concurrency wijkkracht_test_periodic wijkkracht_test_empty; do
   psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $database"
 done

@@ -287,6 +287,19 @@ MATRIX: dict[str, Route] = {
     "admin.index": Route("/beheer/", frozenset({"admin"})),
     "notifications.inbox": Route("/berichten/", SIGNED_IN),
     "notifications.mark_all_read": Route("/berichten/alles-gelezen", SIGNED_IN, "POST"),
+    "notifications.preferences": Route("/berichten/instellingen", SIGNED_IN),
+    # The delivery log: admins only.
+    "mail_log.index": Route("/beheer/berichten/?status=failed", frozenset({"admin"})),
+    "mail_log.detail": Route(
+        lambda objects: f"/beheer/berichten/{objects['resident_notification']}",
+        frozenset({"admin"}),
+    ),
+    "mail_log.resend": Route(
+        lambda objects: f"/beheer/berichten/{objects['resident_notification']}/opnieuw",
+        frozenset({"admin"}),
+        "POST",
+        ok=(303,),
+    ),
     # Only the resident's own notification: everyone else gets 404.
     "notifications.detail": Route(
         lambda objects: f"/berichten/{objects['resident_notification']}", frozenset({"resident"})

@@ -216,7 +216,7 @@ def test_with_redis_worker_py_sends_the_mail(worker_app) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert len(mailbox.to("via-worker@example.org")) == 1
+    assert len(mailbox.to("via-worker@example.org")) == 1, result.stderr[-3000:]
     with app.app_context():
         assert db.session.get(Notification, notification_id).email_state == EmailState.SENT
 

@@ -24,7 +24,7 @@ from portal.deadlines import add_period
 from portal.extensions import db
 from portal.money import ledger
 from portal.money.models import Payment
-from portal.notifications.services import absolute_url, notify
+from portal.notifications.services import absolute_url, notify, notify_once
 from portal.reviews.services import AnswerFile, ReviewRefused, attach, ruleset_of
 from portal.timeutil import local_today, utcnow
 
@@ -303,8 +303,6 @@ def close_after_last_payment(application: Application, actor: Any) -> None:
 def send_accounting_reminders(today: date | None = None) -> int:
     """Remind applicants two weeks before the accounting is due, and the day after it was due.
     Each reminder goes out once (its dedupe key); safe to run as often as you like."""
-    from portal.notifications.models import Notification
-
     today = today or local_today()
     sent = 0
     waiting = db.session.scalars(
@@ -322,18 +320,14 @@ def send_accounting_reminders(today: date | None = None) -> int:
             kind = "accounting_overdue"
         else:
             continue
-        key = f"{kind}-{application.id}"
-        if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
-            continue
-        notify(
+        sent += notify_once(
             application.applicant,
             kind,
+            f"{kind}-{application.id}",
             link=absolute_url("applications.report", application_id=application.id),
             object_type="application",
             object_id=application.id,
-            dedupe_key=key,
             application=application,
             due=due,
         )
-        sent += 1
     return sent

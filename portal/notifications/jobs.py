@@ -24,10 +24,17 @@ log = logging.getLogger(__name__)
 
 # Waits before the 2nd, 3rd, 4th and 5th attempt; after the 5th failure the row is "failed".
 BACKOFF_SECONDS = (60, 5 * 60, 30 * 60, 2 * 60 * 60)
-STALE_CLAIM = timedelta(minutes=10)
-# A fresh row is handed to the queue right after its commit; the relay only takes rows that
-# waited longer than this, so that it does not race the normal path.
-RELAY_GRACE = timedelta(seconds=10)
+
+
+def _stale_claim() -> timedelta:
+    """A claim older than this belongs to a worker that died (PORTAL_MAIL_STALE_CLAIM_SECONDS)."""
+    return timedelta(seconds=current_app.config["PORTAL_MAIL_STALE_CLAIM_SECONDS"])
+
+
+def _relay_grace() -> timedelta:
+    """A fresh row is handed to the queue right after its commit; the relay only takes rows that
+    waited longer than this, so that it does not race the normal path."""
+    return timedelta(seconds=current_app.config["PORTAL_MAIL_RELAY_GRACE_SECONDS"])
 
 
 def deliver(notification_id: int) -> str:
@@ -100,7 +107,7 @@ def due_notification_ids(limit: int = 500) -> list[int]:
         update(Notification)
         .where(
             Notification.email_state == EmailState.SENDING.value,
-            Notification.claimed_at < now - STALE_CLAIM,
+            Notification.claimed_at < now - _stale_claim(),
         )
         .values(email_state=EmailState.WAITING.value, next_attempt_at=now)
         .execution_options(synchronize_session=False)
@@ -113,7 +120,7 @@ def due_notification_ids(limit: int = 500) -> list[int]:
                 or_(
                     and_(
                         Notification.next_attempt_at.is_(None),
-                        Notification.created_at <= now - RELAY_GRACE,
+                        Notification.created_at <= now - _relay_grace(),
                     ),
                     Notification.next_attempt_at <= now,
                 ),

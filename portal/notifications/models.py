@@ -23,6 +23,11 @@ class EmailState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     NOT_EMAILED = "not_emailed"  # inbox only
+    DIGEST = "digest"  # held for the recipient's daily digest
+    IN_DIGEST = "in_digest"  # went out as part of the digest ``digest_id``
+
+
+STATES_SQL = ", ".join(f"'{state.value}'" for state in EmailState)
 
 
 class Notification(db.Model):
@@ -30,10 +35,8 @@ class Notification(db.Model):
     __table_args__ = (
         Index("ix_notifications_user_created", "user_id", "id"),
         Index("ix_notifications_state_next", "email_state", "next_attempt_at"),
-        CheckConstraint(
-            "email_state IN ('waiting', 'sending', 'sent', 'failed', 'not_emailed')",
-            name="email_state_known",
-        ),
+        Index("ix_notifications_state_id", "email_state", "id"),
+        CheckConstraint(f"email_state IN ({STATES_SQL})", name="email_state_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,9 +69,35 @@ class Notification(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     smtp_response: Mapped[str | None] = mapped_column(Text)
     mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For a message held for the digest: the digest message it went out in.
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL"), index=True
+    )
 
     user: Mapped[User | None] = relationship()
 
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def text_without_footer(self) -> str:
+        """The plain text without the footer every mail ends with (for the digest, which lists
+        messages under one footer of its own)."""
+        return self.body_text.split("\n\n--\n", 1)[0]
+
+
+class NotificationPreference(db.Model):
+    """How one user wants one kind of notification: immediately (the default, no row), in the
+    daily digest, or only in the inbox. Legal notices ignore it (``kinds.is_mandatory``)."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (
+        CheckConstraint("delivery IN ('immediate', 'digest', 'inbox')", name="delivery_known"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    delivery: Mapped[str] = mapped_column(String(10))

@@ -13,12 +13,14 @@ from typing import Any
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from markupsafe import Markup
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
 from portal.extensions import db
-from portal.notifications.models import EmailState, Notification
+from portal.notifications.kinds import Delivery, is_mandatory
+from portal.notifications.models import EmailState, Notification, NotificationPreference
 
 PENDING_KEY = "wijkkracht_new_notifications"
 
@@ -39,6 +41,9 @@ def _render_parts(kind: str, context: dict[str, Any]) -> dict[str, str]:
     parts = {}
     for name in ("subject", "text", "inbox"):
         parts[name] = str(getattr(module, name)()).strip()
+    footer = current_app.jinja_env.get_template("notifications/mail/_footer_text.html")
+    footer_text = footer.render(**context)
+    parts["text"] = f"{parts['text']}\n\n{footer_text.strip()}"
     parts["html"] = str(
         current_app.jinja_env.get_template("notifications/mail/_layout.html").render(
             body=Markup(str(module.html()).strip()),  # noqa: S704 - autoescaped template output
@@ -76,13 +81,21 @@ def notify(
     context = {
         "user": user,
         "link": link,
-        "preferences_url": absolute_url("accounts.account"),
+        "preferences_url": absolute_url("notifications.preferences"),
         "base_url": current_app.config["PORTAL_BASE_URL"],
         "municipality": current_app.config["PORTAL_MUNICIPALITY"],
         "place": municipality_place(),
         "mail_locale": locale,
         **context,
     }
+    mandatory = mandatory or is_mandatory(kind)
+    delivery = Delivery.IMMEDIATE if mandatory or user is None else delivery_for(user, kind)
+    if not email or delivery == Delivery.INBOX:
+        state = EmailState.NOT_EMAILED
+    elif delivery == Delivery.DIGEST:
+        state = EmailState.DIGEST
+    else:
+        state = EmailState.WAITING
     with force_locale(locale):
         parts = _render_parts(kind, context)
     notification = Notification(
@@ -100,13 +113,41 @@ def notify(
         message_id=f"<{uuid.uuid4()}@wijkkracht>",
         dedupe_key=dedupe_key,
         mandatory=mandatory,
-        email_state=EmailState.WAITING.value if email else EmailState.NOT_EMAILED.value,
+        email_state=state.value,
     )
     db.session.add(notification)
     db.session.flush()
-    if email:
-        db.session.info.setdefault(PENDING_KEY, []).append(notification.id)
+    if state == EmailState.WAITING:
+        send_after_commit(notification.id)
     return notification
+
+
+def send_after_commit(notification_id: int) -> None:
+    """Hand this (waiting) notification to the worker once the transaction commits."""
+    db.session.info.setdefault(PENDING_KEY, []).append(notification_id)
+
+
+def delivery_for(user: User, kind: str) -> Delivery:
+    chosen = db.session.scalar(
+        select(NotificationPreference.delivery).where(
+            NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
+        )
+    )
+    return Delivery(chosen) if chosen else Delivery.IMMEDIATE
+
+
+def notify_once(user: User | None, kind: str, dedupe_key: str, **values: Any) -> int:
+    """``notify`` unless a notification with this key exists: 1 if recorded, else 0. Safe when
+    two processes compute the same reminder at once: the key is unique, and the loser's insert
+    is rolled back to its savepoint (on PostgreSQL it waits for the winner's commit first)."""
+    if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key)):
+        return 0
+    try:
+        with db.session.begin_nested():
+            notify(user, kind, dedupe_key=dedupe_key, **values)
+    except IntegrityError:
+        return 0
+    return 1
 
 
 JOBS_KEY = "wijkkracht_new_jobs"

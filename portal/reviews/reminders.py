@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -15,8 +14,7 @@ from portal.accounts.models import CaseOfficerBorough, User
 from portal.applications.models import AdviceRequest, Application, State
 from portal.districts.models import Council, CouncilMembership, District
 from portal.extensions import db
-from portal.notifications.models import Notification
-from portal.notifications.services import absolute_url, notify
+from portal.notifications.services import absolute_url, notify_once
 from portal.timeutil import local_today
 
 RUNNING = [
@@ -27,13 +25,6 @@ RUNNING = [
     State.INTENT_SENT,
     State.AWAITING_APPROVAL,
 ]
-
-
-def once(user: User, kind: str, key: str, **values: Any) -> int:
-    if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
-        return 0
-    notify(user, kind, dedupe_key=key, **values)
-    return 1
 
 
 def send_review_reminders(today: date | None = None) -> int:
@@ -59,7 +50,7 @@ def send_review_reminders(today: date | None = None) -> int:
         for membership in request.council.memberships:
             if request.conflicted(membership.user_id):
                 continue
-            sent += once(
+            sent += notify_once(
                 membership.user,
                 "advice_reminder",
                 f"advice_reminder-{request.id}-{membership.user_id}",
@@ -87,7 +78,7 @@ def send_review_reminders(today: date | None = None) -> int:
         overdue = application.decision_deadline < today  # type: ignore[operator]
         kind = "decision_overdue" if overdue else "decision_due_soon"
         for officer in officers[application.district.borough_id]:
-            sent += once(
+            sent += notify_once(
                 officer,
                 kind,
                 f"{kind}-{application.id}-{application.decision_deadline}-{officer.id}",

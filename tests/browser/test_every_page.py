@@ -213,6 +213,7 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
             "/mijn-account",
             "/berichten/",
             f"/berichten/{objects['notification']}",
+            "/berichten/instellingen",
             *[f"/aanvragen/{draft}/bewerken/{section}" for section in sections],
             f"/aanvragen/{draft}/verwijderen",
             f"/aanvragen/{draft}/bijlagen/{objects['attachment']}/verwijderen",
@@ -268,7 +269,17 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
         # The second case officer, who may approve the grant.
         ("behandelaar2@demo.wijkkracht.nl", ["/behandeling/{pending}"]),
         ("financien@demo.wijkkracht.nl", ["/betalingen"]),
-        ("beheerder@demo.wijkkracht.nl", ["/beheer/"]),
+        (
+            "beheerder@demo.wijkkracht.nl",
+            [
+                "/beheer/",
+                "/beheer/berichten/",
+                "/beheer/berichten/?status=sent&soort=application_submitted&ontvanger=demo",
+                "/beheer/berichten/?ontvanger=niemand-heet-zo",
+                "/beheer/berichten/{notification}",
+                "/berichten/instellingen",
+            ],
+        ),
         # District budgets: the overview, one district's ledger, the year-end report, and for
         # the admin the allocation form and the CSV import; case officers read along.
         (

@@ -28,8 +28,11 @@ def register_cli(app: Flask) -> None:
             f"{result['accounts_created']} new accounts."
         )
         if with_applications:
+            from portal.notifications.dispatch import dispatch_committed
+
             made = seed_demo_applications()
             db.session.commit()
+            dispatch_committed()  # the receipts: to the worker, or delivered here without Redis
             click.echo(f"{made} demo applications submitted.")
 
     @app.cli.command("send-reminders")

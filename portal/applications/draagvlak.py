@@ -4,6 +4,7 @@ signed in or with name, address and a confirmed e-mail address."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, or_, select
@@ -89,7 +90,8 @@ def endorse(token: str) -> Response:
                     postcode=form.postcode.data,
                     house_number=form.house_number.data,
                     email=form.email.data,
-                    locale=str(request.accept_languages.best_match(["nl", "en"]) or "nl"),
+                    # The language the visitor reads the site in (chosen, else Dutch).
+                    locale=str(get_locale() or "nl"),
                 )
         except services.EndorsementRefused as refused:
             db.session.rollback()

@@ -25,7 +25,13 @@ from portal.extensions import db
 from portal.money import ledger
 from portal.money.models import Payment
 from portal.notifications.services import absolute_url, notify, notify_once
-from portal.reviews.services import AnswerFile, ReviewRefused, attach, ruleset_of
+from portal.reviews.services import (
+    AnswerFile,
+    ReviewRefused,
+    attach,
+    officers_to_tell,
+    ruleset_of,
+)
 from portal.timeutil import local_today, utcnow
 
 
@@ -89,14 +95,15 @@ def submit_report(
     db.session.flush()
     decision = application.decision
     if decision is not None:
-        notify(
-            decision.decided_by,
-            "report_submitted",
-            link=absolute_url("reviews.case", application_id=application.id),
-            object_type="application",
-            object_id=application.id,
-            application=application,
-        )
+        for officer in officers_to_tell(application, decision.decided_by):
+            notify(
+                officer,
+                "report_submitted",
+                link=absolute_url("reviews.case", application_id=application.id),
+                object_type="application",
+                object_id=application.id,
+                application=application,
+            )
     return report
 
 

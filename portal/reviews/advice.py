@@ -19,7 +19,7 @@ from portal.deadlines import add_period
 from portal.districts.models import Council
 from portal.extensions import db
 from portal.notifications.services import absolute_url, notify
-from portal.reviews.services import ReviewRefused, ruleset_of
+from portal.reviews.services import ReviewRefused, officers_to_tell, ruleset_of
 from portal.timeutil import local_today, utcnow
 
 
@@ -72,8 +72,24 @@ def request_advice(
     )
     application.advice_requests.append(request)
     db.session.flush()
+    # A conflict of interest concerns the application, not one request: a member who declared
+    # one on an earlier request of it (say, before an objection) stays out of this one too.
+    earlier = {
+        conflict.user_id: conflict.reason
+        for earlier_request in application.advice_requests
+        if earlier_request.id != request.id
+        for conflict in earlier_request.conflicts
+    }
+    for user_id, reason in earlier.items():
+        db.session.add(
+            ConflictDeclaration(advice_request_id=request.id, user_id=user_id, reason=reason)
+        )
+    db.session.flush()
+    db.session.refresh(request, ["conflicts"])
     link = absolute_url("reviews.advice_request", request_id=request.id)
     for membership in council.memberships:
+        if not membership.user.active or request.conflicted(membership.user_id):
+            continue
         notify(
             membership.user,
             "advice_requested",
@@ -151,12 +167,13 @@ def give_advice(
     request.submitted_by_id = actor.id
     request.submitted_at = utcnow()
     db.session.flush()
-    notify(
-        request.requested_by,
-        "advice_given",
-        link=absolute_url("reviews.case", application_id=application.id),
-        object_type="application",
-        object_id=application.id,
-        application=application,
-        request=request,
-    )
+    for officer in officers_to_tell(application, request.requested_by):
+        notify(
+            officer,
+            "advice_given",
+            link=absolute_url("reviews.case", application_id=application.id),
+            object_type="application",
+            object_id=application.id,
+            application=application,
+            request=request,
+        )

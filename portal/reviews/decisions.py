@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.money import ledger, payments
 from portal.notifications.services import absolute_url, notify, run_after_commit
 from portal.reviews import advice
-from portal.reviews.services import ReviewRefused, ruleset_of
+from portal.reviews.services import ReviewRefused, officers_to_tell, ruleset_of
 from portal.timeutil import local_today, utcnow
 
 
@@ -88,15 +88,16 @@ def give_view(application: Application, actor: User, view: str) -> None:
     intent.view = view
     intent.view_on = local_today()
     db.session.flush()
-    notify(
-        intent.created_by,
-        "view_given",
-        link=absolute_url("reviews.case", application_id=application.id),
-        object_type="application",
-        object_id=application.id,
-        application=application,
-        intent=intent,
-    )
+    for officer in officers_to_tell(application, intent.created_by):
+        notify(
+            officer,
+            "view_given",
+            link=absolute_url("reviews.case", application_id=application.id),
+            object_type="application",
+            object_id=application.id,
+            application=application,
+            intent=intent,
+        )
 
 
 @dataclass
@@ -242,15 +243,16 @@ def return_grant(application: Application, actor: User, reason: str) -> None:
     decision.status = "returned"
     decision.returned_reason = reason
     db.session.flush()
-    notify(
-        decision.decided_by,
-        "grant_returned",
-        link=absolute_url("reviews.case", application_id=application.id),
-        object_type="application",
-        object_id=application.id,
-        application=application,
-        reason=reason,
-    )
+    for officer in officers_to_tell(application, decision.decided_by):
+        notify(
+            officer,
+            "grant_returned",
+            link=absolute_url("reviews.case", application_id=application.id),
+            object_type="application",
+            object_id=application.id,
+            application=application,
+            reason=reason,
+        )
 
 
 def objection_due(sent_on: date, application: Application) -> date:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.accounts.models import CaseOfficerBorough, User
+from portal.accounts.models import CaseOfficerBorough, Role, User, UserRole
 from portal.applications.models import AdviceRequest, Application, State
 from portal.districts.models import Council, CouncilMembership, District
 from portal.extensions import db
@@ -48,7 +48,7 @@ def send_review_reminders(today: date | None = None) -> int:
     ).all()
     for request in requests:
         for membership in request.council.memberships:
-            if request.conflicted(membership.user_id):
+            if not membership.user.active or request.conflicted(membership.user_id):
                 continue
             sent += notify_once(
                 membership.user,
@@ -60,9 +60,13 @@ def send_review_reminders(today: date | None = None) -> int:
                 application=request.application,
                 request=request,
             )
+    # Only people who can open the case: active accounts that still hold the role.
     officers: dict[int, list[User]] = defaultdict(list)
     for link, user in db.session.execute(
-        select(CaseOfficerBorough, User).join(User, User.id == CaseOfficerBorough.user_id)
+        select(CaseOfficerBorough, User)
+        .join(User, User.id == CaseOfficerBorough.user_id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.active.is_(True), UserRole.role == Role.CASE_OFFICER)
     ):
         officers[link.borough_id].append(user)
     deadlines = db.session.scalars(

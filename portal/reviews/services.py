@@ -7,9 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from portal.accounts.models import User
+from sqlalchemy import select
+
+from portal.accounts.models import CaseOfficerBorough, Role, User, UserRole
 from portal.applications import workflow
 from portal.applications.models import Application, Attachment, InfoRequest
+from portal.applications.permissions import handles_borough
 from portal.deadlines import add_period, decision_deadline
 from portal.extensions import db
 from portal.notifications.services import absolute_url, notify
@@ -52,6 +55,27 @@ def recomputed_deadline(
 
 def default_info_due(application: Application, today: date | None = None) -> date:
     return add_period(today or local_today(), days=ruleset_of(application).info_period_days)
+
+
+def officers_to_tell(application: Application, preferred: User | None) -> list[User]:
+    """Who hears of a step staff must act on: the officer who took the earlier step, if they can
+    still open the case; otherwise every active case officer of the borough, so that the message
+    never goes to someone who cannot act on it and always reaches someone who can."""
+    if preferred is not None and preferred.active and handles_borough(preferred, application):
+        return [preferred]
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(CaseOfficerBorough, CaseOfficerBorough.user_id == User.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                CaseOfficerBorough.borough_id == application.district.borough_id,
+                UserRole.role == Role.CASE_OFFICER,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
 
 
 def link_for_applicant(application: Application) -> str:
@@ -144,15 +168,16 @@ def supply_info(
     info.outcome = "answered"
     attach(application, actor, files, info_request_id=info.id)
     db.session.flush()
-    notify(
-        info.requested_by,
-        "application_info_supplied",
-        link=absolute_url("reviews.case", application_id=application.id),
-        object_type="application",
-        object_id=application.id,
-        application=application,
-        info=info,
-    )
+    for officer in officers_to_tell(application, info.requested_by):
+        notify(
+            officer,
+            "application_info_supplied",
+            link=absolute_url("reviews.case", application_id=application.id),
+            object_type="application",
+            object_id=application.id,
+            application=application,
+            info=info,
+        )
 
 
 def put_aside(application: Application, actor: User, reasons: str) -> None:

@@ -95,6 +95,34 @@ def test_a_stale_claim_is_handed_out_again(database, factory, mailbox) -> None:
     assert len(mailbox.messages) == 1
 
 
+def test_a_claim_left_after_the_last_attempt_counts_as_failed(database, factory, mailbox) -> None:
+    notification = make_notification(factory.user())
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification.id)
+        .values(email_state="sending", claimed_at=utcnow() - timedelta(minutes=11), attempts=5)
+    )
+    db.session.commit()
+    assert notification.id not in jobs.due_notification_ids()
+    db.session.refresh(notification)
+    assert notification.email_state == EmailState.FAILED
+    assert mailbox.messages == []
+
+
+def test_an_address_the_server_cannot_take_fails_instead_of_hanging(
+    database, factory, mailbox
+) -> None:
+    user = factory.user()
+    user.email = "jöe@exämple.org"
+    notification = make_notification(user)
+    db.session.commit()
+    assert jobs.deliver(notification.id).startswith("failed")
+    db.session.refresh(notification)
+    assert notification.email_state == EmailState.WAITING  # retried later, then failed
+    assert notification.attempts == 1
+    assert "UnicodeEncodeError" in notification.last_error
+
+
 def test_inbox_shows_notifications_with_unread_count(client, factory, login_as) -> None:
     user = factory.user()
     other = factory.user()

@@ -66,6 +66,14 @@ def deliver(notification_id: int) -> str:
         _record_failure(notification, now, str(error))
         db.session.commit()
         return f"failed: {error}"
+    except Exception as error:
+        log.exception("notification %s: unexpected error while sending", notification_id)
+        db.session.rollback()
+        notification = db.session.get(Notification, notification_id, populate_existing=True)
+        assert notification is not None
+        _record_failure(notification, now, f"{type(error).__name__}: {error}")
+        db.session.commit()
+        return f"failed: {error}"
     db.session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.claimed_at == now)
@@ -103,12 +111,20 @@ def _record_failure(notification: Notification, claimed_at: object, error: str) 
 def due_notification_ids(limit: int = 500) -> list[int]:
     """Rows to hand (again) to the queue: stale claims back to waiting, then what is due."""
     now = utcnow()
+    stale = (
+        Notification.email_state == EmailState.SENDING.value,
+        Notification.claimed_at < now - _stale_claim(),
+    )
+    # A claim whose worker died counts as an attempt: after the last one the row has failed.
     db.session.execute(
         update(Notification)
-        .where(
-            Notification.email_state == EmailState.SENDING.value,
-            Notification.claimed_at < now - _stale_claim(),
-        )
+        .where(*stale, Notification.attempts > len(BACKOFF_SECONDS))
+        .values(email_state=EmailState.FAILED.value, last_error="worker stopped while sending")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Notification)
+        .where(*stale)
         .values(email_state=EmailState.WAITING.value, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -79,5 +79,6 @@ def _send_smtp(message: EmailMessage) -> str:
             if code != 250:
                 raise DeliveryError(f"DATA refused: {code} {answer.decode(errors='replace')}")
             return f"{code} {answer.decode(errors='replace')}"
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
+        # UnicodeError: an address the server cannot take without SMTPUTF8 (e.g. "jöe@…").
         raise DeliveryError(f"{type(error).__name__}: {error}") from error

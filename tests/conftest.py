@@ -30,10 +30,39 @@ TMP = Path(tempfile.mkdtemp(prefix="wijkkracht-tests-"))
 PASSWORD = "wijkkracht-demo"
 
 
+# Two runs of the suite at once on one PostgreSQL (say, a developer's and CI's) each set their own
+# prefix; the databases are created when missing.
+DATABASE_PREFIX = os.environ.get("PORTAL_TEST_DATABASE_PREFIX", "")
+
+
 def database_url(name: str) -> str:
+    name = DATABASE_PREFIX + name
     if DATABASE_KIND == "sqlite":
         return f"sqlite:///{TMP / (name + '.sqlite')}"
+    ensure_database(name)
     return f"{PG_BASE}/{name}"
+
+
+_ENSURED: set[str] = set()
+
+
+def ensure_database(name: str) -> None:
+    """Create the PostgreSQL database ``name`` when it does not exist yet."""
+    from sqlalchemy import create_engine
+
+    if name in _ENSURED:
+        return
+    engine = create_engine(f"{PG_BASE}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    _ENSURED.add(name)
 
 
 def make_app(name: str, **overrides: Any) -> Flask:

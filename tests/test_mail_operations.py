@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from portal.accounts.passwords import use_fast_hashing
 from portal.extensions import db
@@ -37,7 +37,6 @@ from portal.notifications.models import EmailState, Notification
 from tests.conftest import (
     DATABASE_KIND,
     PASSWORD,
-    PG_BASE,
     ROOT,
     TMP,
     Factory,
@@ -174,19 +173,6 @@ def slow_smtp() -> Iterator[tuple[SlowMailbox, int]]:
 # --- the portal on its own committed database --------------------------------------------------
 
 
-def ensure_database(name: str) -> None:
-    engine = create_engine(f"{PG_BASE}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            exists = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            )
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-
-
 @dataclass
 class Ops:
     app: Flask
@@ -245,7 +231,6 @@ def ops(redis_server: RedisServer, slow_smtp: tuple[SlowMailbox, int]) -> Iterat
     mailbox.reset()
     redis_server.start()
     redis.Redis.from_url(redis_server.url).flushall()
-    ensure_database(DATABASE_NAME)
     # What the suite's TESTING apps switch on; these apps run with TESTING off, like worker_app.
     use_fast_hashing()
     settings = {

@@ -17,7 +17,7 @@ from portal.notifications.services import notify
 from portal.timeutil import utcnow
 from tests.conftest import free_port, make_app, reset_schema
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
+REDIS_TEST_URL = f"redis://127.0.0.1:6379/{os.environ.get('PORTAL_TEST_REDIS_DB', '14')}"
 
 
 def make_notification(user: Any) -> Notification:

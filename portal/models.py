@@ -17,6 +17,20 @@ from portal.districts.models import (
     DistrictBudget,
     PostcodeRange,
 )
+from portal.initiatives.models import (
+    Comment,
+    CommentBlock,
+    CommentReport,
+    HelpOffer,
+    Initiative,
+    InitiativeDistrict,
+    InitiativeHelp,
+    InitiativeMessage,
+    InitiativePhoto,
+    InitiativeTheme,
+    InitiativeUpdate,
+    Support,
+)
 from portal.money.models import LedgerEntry, Payment, PaymentBatch
 from portal.notifications.models import Notification
 from portal.rulesets.models import Ruleset
@@ -28,11 +42,22 @@ __all__ = [
     "Borough",
     "BudgetLine",
     "CaseOfficerBorough",
+    "Comment",
+    "CommentBlock",
+    "CommentReport",
     "Council",
     "CouncilMembership",
     "District",
     "DistrictBudget",
     "Endorsement",
+    "HelpOffer",
+    "Initiative",
+    "InitiativeDistrict",
+    "InitiativeHelp",
+    "InitiativeMessage",
+    "InitiativePhoto",
+    "InitiativeTheme",
+    "InitiativeUpdate",
     "LedgerEntry",
     "LoginAttempt",
     "Notification",
@@ -42,6 +67,7 @@ __all__ = [
     "ReferenceCounter",
     "Role",
     "Ruleset",
+    "Support",
     "User",
     "UserRole",
 ]

@@ -301,3 +301,15 @@ def test_worker_script_refuses_without_redis(monkeypatch) -> None:
     )
     assert result.returncode != 0
     assert "PORTAL_REDIS_URL is not set" in result.stderr
+
+
+def test_plain_parts_are_plain_and_the_html_part_is_escaped(database, factory) -> None:
+    """ "Tom & Jerry" stays itself in the subject, the text and the inbox; only the HTML part
+    escapes, and a line break in a title never reaches the Subject header."""
+    user = factory.user(name="Tom & Jerry <b>")
+    notification = notify(user, "account_password_changed", link="http://localhost/x")
+    assert "Tom & Jerry <b>" in notification.body_text
+    assert "&amp;" not in notification.body_text and "&lt;" not in notification.body_text
+    assert "Tom &amp; Jerry &lt;b&gt;" in notification.body_html
+    assert "<b>" not in notification.body_html.replace("<body", "")
+    assert "\n" not in notification.subject

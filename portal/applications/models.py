@@ -103,6 +103,10 @@ class Application(db.Model):
     account_holder: Mapped[str | None] = mapped_column(String(120))
 
     declaration: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Started from an initiative (Kracht van de stad); the two pages link to each other.
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="SET NULL"), index=True
+    )
 
     endorsement_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
 

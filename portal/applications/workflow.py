@@ -278,3 +278,125 @@ def transition(
         to_state=target,
         reason=reason,
     )
+
+
+# --- initiatives (Kracht van de stad) -------------------------------------------------------------
+# The same rules for the other thing that has a state: one table, checked permission, conditional
+# UPDATE, audit record. ``initiatives.services`` adds the public timeline and the messages.
+
+from portal.initiatives import permissions as initiative_permissions  # noqa: E402
+from portal.initiatives.models import Initiative, InitiativeState  # noqa: E402
+
+AFTER_PUBLICATION = frozenset(
+    {InitiativeState.PUBLISHED, InitiativeState.IN_CONVERSATION, InitiativeState.RUNNING}
+)
+
+INITIATIVE_TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition(
+            "submit",
+            frozenset({InitiativeState.DRAFT, InitiativeState.CHANGES_REQUESTED}),
+            InitiativeState.SUBMITTED,
+            initiative_permissions.is_initiator,
+            "initiative.submitted",
+        ),
+        Transition(
+            "publish",
+            frozenset({InitiativeState.SUBMITTED}),
+            InitiativeState.PUBLISHED,
+            initiative_permissions.handles,
+            "initiative.published",
+        ),
+        Transition(
+            "request_changes",
+            frozenset({InitiativeState.SUBMITTED}),
+            InitiativeState.CHANGES_REQUESTED,
+            initiative_permissions.handles,
+            "initiative.changes_requested",
+        ),
+        Transition(
+            "assign_guide",
+            frozenset({InitiativeState.SUBMITTED, *AFTER_PUBLICATION}),
+            None,
+            initiative_permissions.handles,
+            "initiative.guide_assigned",
+        ),
+        Transition(
+            "start_conversation",
+            frozenset({InitiativeState.PUBLISHED}),
+            InitiativeState.IN_CONVERSATION,
+            initiative_permissions.can_change_status,
+            "initiative.in_conversation",
+        ),
+        Transition(
+            "start_running",
+            frozenset({InitiativeState.PUBLISHED, InitiativeState.IN_CONVERSATION}),
+            InitiativeState.RUNNING,
+            initiative_permissions.can_change_status,
+            "initiative.running",
+        ),
+        Transition(
+            "realise",
+            frozenset({InitiativeState.RUNNING}),
+            InitiativeState.REALISED,
+            initiative_permissions.can_change_status,
+            "initiative.realised",
+        ),
+        Transition(
+            "stop",
+            AFTER_PUBLICATION,
+            InitiativeState.STOPPED,
+            initiative_permissions.can_change_status,
+            "initiative.stopped",
+        ),
+    )
+}
+
+
+def allowed_initiative_actions(actor: Any, initiative: Initiative) -> list[str]:
+    return [
+        t.action
+        for t in INITIATIVE_TRANSITIONS.values()
+        if initiative.state in t.sources and t.allowed(actor, initiative)
+    ]
+
+
+def transition_initiative(
+    initiative: Initiative,
+    action: str,
+    actor: Any,
+    *,
+    reason: str | None = None,
+    **values: Any,
+) -> str:
+    """Move ``initiative`` along ``action``; returns the state it came from. Raises NotAllowed
+    or InvalidTransition."""
+    rule = INITIATIVE_TRANSITIONS.get(action)
+    if rule is None:
+        raise InvalidTransition(action)
+    if not rule.allowed(actor, initiative):
+        raise NotAllowed(action)
+    previous = initiative.state
+    target = rule.target or previous
+    changed = db.session.execute(
+        update(Initiative)
+        .where(Initiative.id == initiative.id, Initiative.state.in_(rule.sources))
+        .values(state=target, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise InvalidTransition(action)
+    set_committed_value(initiative, "state", target)
+    for name, value in values.items():
+        set_committed_value(initiative, name, value)
+    record(
+        actor_id=getattr(actor, "id", None),
+        action=rule.audit_action,
+        object_type="initiative",
+        object_id=initiative.id,
+        from_state=previous,
+        to_state=target,
+        reason=reason,
+    )
+    return previous

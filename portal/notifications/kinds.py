@@ -31,11 +31,13 @@ DELIVERY_LABELS = {
 class Audience(StrEnum):
     APPLICANT = "applicant"
     COUNCIL = "council"
+    INITIATIVES = "initiatives"
     CASE_OFFICER = "case_officer"
 
 
 AUDIENCE_LABELS = {
     Audience.APPLICANT: _l("Over uw eigen aanvragen"),
+    Audience.INITIATIVES: _l("Over initiatieven (Kracht van de stad)"),
     Audience.COUNCIL: _l("Voor uw wijkorgaan"),
     Audience.CASE_OFFICER: _l("Voor behandelaars"),
 }
@@ -80,6 +82,26 @@ KINDS: dict[str, Kind] = {
     "report_submitted": Kind(Audience.CASE_OFFICER, _l("Verantwoording ontvangen")),
     "decision_due_soon": Kind(Audience.CASE_OFFICER, _l("Beslistermijn loopt binnen 7 dagen af")),
     "decision_overdue": Kind(Audience.CASE_OFFICER, _l("Beslistermijn verstreken")),
+    # Initiatives: to the initiator, to people who support or offered help, to commenters.
+    "initiative_published": Kind(Audience.INITIATIVES, _l("Uw initiatief staat online")),
+    "initiative_changes_requested": Kind(
+        Audience.INITIATIVES, _l("De gemeente vraagt iets aan te passen aan uw initiatief")
+    ),
+    "initiative_supported": Kind(Audience.INITIATIVES, _l("Iemand steunt uw initiatief")),
+    "initiative_help_offered": Kind(Audience.INITIATIVES, _l("Iemand biedt hulp aan")),
+    "initiative_commented": Kind(Audience.INITIATIVES, _l("Een reactie op uw initiatief")),
+    "initiative_status_changed": Kind(
+        Audience.INITIATIVES, _l("Nieuws van een initiatief dat u steunt")
+    ),
+    "initiative_message": Kind(Audience.INITIATIVES, _l("Een bericht over een initiatief")),
+    "initiative_comment_hidden": Kind(Audience.INITIATIVES, _l("Uw reactie is verborgen")),
+    "initiative_comment_restored": Kind(Audience.INITIATIVES, _l("Uw reactie is weer zichtbaar")),
+    # Initiatives: to the staff.
+    "initiative_submitted": Kind(Audience.CASE_OFFICER, _l("Nieuw initiatief om te bekijken")),
+    "initiative_guide_assigned": Kind(
+        Audience.CASE_OFFICER, _l("U bent begeleider van een initiatief")
+    ),
+    "initiative_comment_reported": Kind(Audience.CASE_OFFICER, _l("Een reactie is gemeld")),
     # Not a choice: the account's security, and mail to people without an account.
     "account_verify_email": Kind(None, _l("E-mailadres bevestigen"), True),
     "account_reset_password": Kind(None, _l("Wachtwoord herstellen"), True),

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
+from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
@@ -35,20 +36,35 @@ def absolute_url(endpoint: str, **values: Any) -> str:
     return current_app.config["PORTAL_BASE_URL"] + path
 
 
+def _plain_environment() -> Environment:
+    """The app's Jinja environment without autoescaping, for the plain-text parts of a mail (the
+    subject, the text and the inbox line): "Tom & Jerry" must not become "Tom &amp; Jerry"."""
+    plain = current_app.extensions.get("wijkkracht_plain_jinja")
+    if plain is None:
+        plain = current_app.jinja_env.overlay(autoescape=False)
+        current_app.extensions["wijkkracht_plain_jinja"] = plain
+    return plain
+
+
 def _render_parts(kind: str, context: dict[str, Any]) -> dict[str, str]:
-    template = current_app.jinja_env.get_template(f"notifications/mail/{kind}.html")
-    module = template.make_module(vars=context)
+    name = f"notifications/mail/{kind}.html"
+    plain = _plain_environment()
+    text_module = plain.get_template(name).make_module(vars=context)
     parts = {}
-    for name in ("subject", "text", "inbox"):
-        parts[name] = str(getattr(module, name)()).strip()
-    footer = current_app.jinja_env.get_template("notifications/mail/_footer_text.html")
-    footer_text = footer.render(**context)
+    for part in ("subject", "text", "inbox"):
+        parts[part] = str(getattr(text_module, part)()).strip()
+    # A subject is one line: no line breaks smuggled in through a title.
+    parts["subject"] = " ".join(parts["subject"].split())
+    footer_text = plain.get_template("notifications/mail/_footer_text.html").render(**context)
     parts["text"] = f"{parts['text']}\n\n{footer_text.strip()}"
+    html_module = current_app.jinja_env.get_template(name).make_module(vars=context)
     parts["html"] = str(
         current_app.jinja_env.get_template("notifications/mail/_layout.html").render(
-            body=Markup(str(module.html()).strip()),  # noqa: S704 - autoescaped template output
-            subject=parts["subject"],
-            **context,
+            {
+                **context,
+                "mail_body": Markup(str(html_module.html()).strip()),  # noqa: S704 - autoescaped
+                "subject": parts["subject"],
+            }
         )
     )
     return parts

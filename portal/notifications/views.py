@@ -68,7 +68,7 @@ def mark_all_read() -> Response:
 
 
 def _audiences() -> set[Audience]:
-    audiences = {Audience.APPLICANT}
+    audiences = {Audience.APPLICANT, Audience.INITIATIVES}
     if db.session.scalar(select(exists().where(CouncilMembership.user_id == current_user.id))):
         audiences.add(Audience.COUNCIL)
     if current_user.has_role(Role.CASE_OFFICER):

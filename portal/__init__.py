@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.applications import bp as applications_bp
+    from portal.initiatives import bp as initiatives_bp
     from portal.money.views import bp as money_bp
     from portal.notifications.log import bp as mail_log_bp
     from portal.notifications.views import bp as notifications_bp
@@ -71,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         public_bp,
         accounts_bp,
         applications_bp,
+        initiatives_bp,
         reviews_bp,
         money_bp,
         admin_bp,

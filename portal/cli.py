@@ -19,7 +19,7 @@ def register_cli(app: Flask) -> None:
     )
     def seed_demo_command(with_applications: bool) -> None:
         """Load the demo districts, councils, ruleset and accounts (idempotent)."""
-        from portal.demo import seed_demo, seed_demo_applications
+        from portal.demo import seed_demo, seed_demo_applications, seed_demo_initiatives
 
         result = seed_demo()
         db.session.commit()
@@ -31,9 +31,10 @@ def register_cli(app: Flask) -> None:
             from portal.notifications.dispatch import dispatch_committed
 
             made = seed_demo_applications()
+            initiatives = seed_demo_initiatives()
             db.session.commit()
             dispatch_committed()  # the receipts: to the worker, or delivered here without Redis
-            click.echo(f"{made} demo applications submitted.")
+            click.echo(f"{made} demo applications submitted, {initiatives} demo initiatives.")
 
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:

@@ -351,3 +351,179 @@ def seed_demo_applications() -> int:
         made += 1
     db.session.flush()
     return made
+
+
+# Initiatives in the showcase (``flask seed-demo --with-applications``): residents of several
+# districts, through the real services and workflow. Never in the tests' demo data.
+DEMO_INITIATIVES: list[dict[str, object]] = [
+    {
+        "local": "initiatief1",
+        "name": "Fatima el Amrani",
+        "postcode": "7533CA",
+        "number": "12",
+        "title": "Repair Café Glanerbrug",
+        "pitch": "Elke eerste zaterdag samen spullen repareren in het buurthuis.",
+        "description": "Kapotte lamp, broek of fiets? Vrijwilligers helpen je het zelf te maken. "
+        "We zoeken nog mensen die handig zijn met naaimachines en elektronica.",
+        "themes": ["duurzaam_gedrag", "sociale_samenhang"],
+        "help": ["volunteers", "expertise"],
+        "districts": ["Glanerbrug"],
+        "steps": ["publish", "start_running"],
+    },
+    {
+        "local": "initiatief2",
+        "name": "Bram Nijhuis",
+        "postcode": "7531AB",
+        "number": "3",
+        "title": "Bloemen langs de Lindenhofstraat",
+        "pitch": "Van grijze stoep naar een bloeiende straat, met de hele buurt.",
+        "description": "We willen geveltuintjes en bloembakken maken. Wie heeft een ruimte "
+        "om de bakken op te slaan?",
+        "themes": ["schone_hele_leefomgeving", "leefbaarheid"],
+        "help": ["space", "materials", "money"],
+        "districts": ["Velve-Lindenhof"],
+        "steps": ["publish"],
+    },
+    {
+        "local": "initiatief3",
+        "name": "Anouk Koster",
+        "postcode": "7513BC",
+        "number": "21",
+        "title": "Samen koken voor ouderen",
+        "pitch": "Elke donderdag een warme maaltijd en gezelschap voor wie alleen is.",
+        "description": "In de kerkzaal koken vrijwilligers voor buren die weinig mensen zien.",
+        "themes": ["wijkdiensten_hulpbehoevenden", "sociale_samenhang"],
+        "help": ["volunteers"],
+        "districts": ["Laares"],
+        "steps": ["publish", "start_conversation", "start_running", "realise"],
+    },
+    {
+        "local": "initiatief4",
+        "name": "Thomas de Boer",
+        "postcode": "7512CD",
+        "number": "8",
+        "title": "Stadsbrede buurtpreventie-app",
+        "pitch": "Buurtpreventie in heel Enschede met één duidelijke afspraak.",
+        "description": "Wij helpen buurten een WhatsApp-groep voor buurtpreventie op te zetten, "
+        "met spelregels die werken.",
+        "themes": ["veiligheidsgevoel"],
+        "help": ["expertise"],
+        "citywide": True,
+        "steps": ["publish", "start_conversation"],
+    },
+    {
+        "local": "initiatief5",
+        "name": "Sara Postma",
+        "postcode": "7533DE",
+        "number": "5",
+        "title": "Speelstraat op zondag",
+        "pitch": "Eén zondag per maand de straat dicht voor auto's en open voor kinderen.",
+        "description": "We willen een speelstraat in de Veldkampstraat. Het initiatief wacht "
+        "nog op de controle van de gemeente.",
+        "themes": ["leefbaarheid", "sociale_samenhang"],
+        "help": ["volunteers", "materials"],
+        "districts": ["Glanerbrug"],
+        "steps": [],
+    },
+]
+
+
+def seed_demo_initiatives() -> int:
+    """Propose, check and publish the demo initiatives (idempotent); return how many were made.
+    One stays submitted, so the case officer's initiative queue has work."""
+    from portal.applications import workflow
+    from portal.deadlines import add_working_days
+    from portal.districts.models import District
+    from portal.initiatives import services
+    from portal.initiatives.models import (
+        Initiative,
+        InitiativeDistrict,
+        InitiativeHelp,
+        InitiativeTheme,
+        Support,
+    )
+    from portal.timeutil import local_today, utcnow
+
+    password_hash = hash_password(current_app.config["PORTAL_DEMO_PASSWORD"])
+    officer = db.session.scalar(select(User).where(User.email == f"behandelaar@{DEMO_DOMAIN}"))
+    neighbours = [
+        db.session.scalar(select(User).where(User.email == f"buur{n}@{DEMO_DOMAIN}"))
+        for n in range(1, 6)
+    ]
+    assert officer is not None and all(neighbours), "run seed_demo first"
+    made = 0
+    for spec in DEMO_INITIATIVES:
+        key = f"demo-{spec['local']}"
+        if db.session.scalar(select(Initiative.id).where(Initiative.creation_key == key)):
+            continue
+        initiator, _ = _ensure_account({**spec, "roles": ["resident"]}, password_hash)
+        initiative = services.create_draft(initiator, key)
+        initiative.title = str(spec["title"])
+        initiative.slug = services.slugify(initiative.title)
+        initiative.pitch = str(spec["pitch"])
+        initiative.description = str(spec["description"])
+        initiative.contact_note = "Stuur een bericht via deze pagina; ik antwoord binnen een week."
+        initiative.citywide = bool(spec.get("citywide"))
+        initiative.district_links.clear()
+        db.session.flush()
+        for name in spec.get("districts", []):  # type: ignore[attr-defined]
+            district = db.session.scalar(select(District).where(District.name == name))
+            initiative.district_links.append(
+                InitiativeDistrict(initiative_id=initiative.id, district_id=district.id)
+            )
+        for theme in spec["themes"]:  # type: ignore[attr-defined]
+            initiative.theme_links.append(InitiativeTheme(initiative_id=initiative.id, theme=theme))
+        for kind in spec["help"]:  # type: ignore[attr-defined]
+            initiative.help_links.append(InitiativeHelp(initiative_id=initiative.id, kind=kind))
+        db.session.flush()
+        _demo_photo(initiative, initiator, made)
+        workflow.transition_initiative(
+            initiative,
+            "submit",
+            initiator,
+            submitted_at=utcnow(),
+            review_due=add_working_days(local_today(), 2),
+        )
+        for step in spec["steps"]:  # type: ignore[attr-defined]
+            values = {"published_at": utcnow()} if step == "publish" else {}
+            services.change_status(initiative, step, officer, **values)
+        if spec["steps"]:
+            for neighbour in neighbours[: 2 + made % 3]:
+                db.session.add(Support(initiative_id=initiative.id, user_id=neighbour.id))
+                initiative.support_count += 1
+        made += 1
+        db.session.flush()
+    return made
+
+
+DEMO_COLOURS = [("#2f7d32", "#ffd54f"), ("#1565c0", "#ff8a65"), ("#6a1b9a", "#80deea")]
+DEMO_COLOUR_NAMES = ["groene", "blauwe", "paarse"]
+
+
+def _demo_photo(initiative: object, initiator: User, index: int) -> None:
+    """A drawn picture for a demo initiative, through the real upload path and photo job."""
+    import io
+    from pathlib import Path
+
+    from PIL import Image, ImageDraw
+
+    from portal import uploads
+    from portal.initiatives import drafting
+
+    background, accent = DEMO_COLOURS[index % len(DEMO_COLOURS)]
+    image = Image.new("RGB", (960, 600), background)
+    draw = ImageDraw.Draw(image)
+    for step in range(5):
+        x = 120 + step * 170
+        draw.ellipse((x, 200 + (step % 2) * 80, x + 140, 340 + (step % 2) * 80), fill=accent)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    buffer.seek(0)
+    stored = uploads.store(buffer, "demo.png", root=Path(current_app.config["PORTAL_UPLOAD_DIR"]))
+    colour = DEMO_COLOUR_NAMES[index % len(DEMO_COLOUR_NAMES)]
+    drafting.add_photo(
+        initiative,  # type: ignore[arg-type]
+        initiator,
+        stored,
+        f"Getekende illustratie: gekleurde rondjes op een {colour} achtergrond",
+    )

@@ -63,8 +63,10 @@ START_PAGES = [
 # What the navigation shows per role: (role, endpoint, label).
 NAVIGATION = [
     ("resident", "applications.mine", lazy_gettext("Mijn aanvragen")),
+    ("resident", "initiatives.mine", lazy_gettext("Mijn initiatieven")),
     ("council_member", "reviews.council_requests", lazy_gettext("Adviesverzoeken")),
     ("case_officer", "reviews.queue", lazy_gettext("Werkvoorraad")),
+    ("case_officer", "initiatives.queue", lazy_gettext("Initiatieven beoordelen")),
     ("case_officer", "money.payments", lazy_gettext("Betalingen")),
     ("finance", "money.payments", lazy_gettext("Betalingen")),
     ("case_officer", "money.budgets", lazy_gettext("Wijkbudgetten")),

@@ -304,6 +304,154 @@ MATRIX: dict[str, Route] = {
     "notifications.detail": Route(
         lambda objects: f"/berichten/{objects['resident_notification']}", frozenset({"resident"})
     ),
+    # Initiatives (Kracht van de stad). "resident" is the initiator; Oost's case officer checks.
+    "initiatives.showcase": Route("/initiatieven?thema=sociale_samenhang&zoek=buurt", EVERYONE),
+    "initiatives.feed": Route("/initiatieven/feed.atom", EVERYONE),
+    "initiatives.district_feed": Route("/initiatieven/wijk/glanerbrug.atom", EVERYONE),
+    # Not published yet: the initiator and the staff who check it; everyone else gets 404.
+    "initiatives.detail": Route(
+        lambda o: f"/initiatieven/{o['initiative_submitted_key']}",
+        frozenset({"resident", "case_officer", "admin"}),
+        anonymous=(404,),
+    ),
+    "initiatives.photo": Route(
+        lambda o: f"/initiatieven/{o['initiative_submitted']}/fotos/{o['submitted_photo']}/groot",
+        frozenset({"resident", "case_officer", "admin"}),
+        anonymous=(404,),
+    ),
+    "initiatives.mine": Route("/mijn-initiatieven", SIGNED_IN),
+    "initiatives.new": Route("/initiatieven/nieuw", RESIDENTS, "POST", ok=(303,)),
+    "initiatives.edit": Route(
+        lambda o: f"/mijn-initiatieven/{o['initiative_draft']}/bewerken", OWNER
+    ),
+    "initiatives.add_photo": Route(
+        lambda o: f"/mijn-initiatieven/{o['initiative_draft']}/fotos",
+        OWNER,
+        "POST",
+        ok=(303, 422),
+    ),
+    "initiatives.delete_photo": Route(
+        lambda o: (
+            f"/mijn-initiatieven/{o['initiative_draft']}/fotos/{o['draft_photo']}/verwijderen"
+        ),
+        OWNER,
+    ),
+    "initiatives.submit": Route(
+        lambda o: f"/mijn-initiatieven/{o['initiative_draft']}/indienen", OWNER
+    ),
+    "initiatives.discard": Route(
+        lambda o: f"/mijn-initiatieven/{o['initiative_draft']}/verwijderen", OWNER
+    ),
+    "initiatives.manage": Route(lambda o: f"/mijn-initiatieven/{o['initiative_published']}", OWNER),
+    "initiatives.post_update": Route(
+        lambda o: f"/mijn-initiatieven/{o['initiative_published']}/nieuws",
+        OWNER,
+        "POST",
+        {"body": "We zijn begonnen."},
+        ok=(303,),
+    ),
+    "initiatives.reply": Route(
+        lambda o: f"/mijn-initiatieven/{o['initiative_published']}/antwoord",
+        OWNER,
+        "POST",
+        {"answers": "OFFER", "body": "Dank je wel!"},
+        ok=(303,),
+    ),
+    "initiatives.start_application": Route(
+        lambda o: f"/mijn-initiatieven/{o['initiative_published']}/wijkbudget",
+        OWNER,
+        "POST",
+        ok=(303,),
+    ),
+    # Taking part: anyone signed in, except the initiator for what is meant for others.
+    "initiatives.support": Route(
+        lambda o: f"/initiatieven/{o['initiative_published']}/steun",
+        SIGNED_IN - {"resident"},
+        "POST",
+        ok=(303,),
+    ),
+    "initiatives.unsupport": Route(
+        lambda o: f"/initiatieven/{o['initiative_published']}/steun-intrekken",
+        SIGNED_IN,
+        "POST",
+        ok=(303,),
+    ),
+    "initiatives.offer_help": Route(
+        lambda o: f"/initiatieven/{o['initiative_published']}/hulp-aanbieden",
+        SIGNED_IN - {"resident"},
+    ),
+    "initiatives.comment": Route(
+        lambda o: f"/initiatieven/{o['initiative_published']}/reacties",
+        SIGNED_IN,
+        "POST",
+        {"body": "Mooi plan!"},
+        ok=(303,),
+    ),
+    "initiatives.report_comment": Route(
+        lambda o: f"/initiatieven/{o['initiative_published']}/reacties/{o['comment']}/melden",
+        SIGNED_IN - {"other_resident"},
+    ),
+    "initiatives.contact": Route(
+        lambda o: f"/initiatieven/{o['initiative_published']}/bericht",
+        SIGNED_IN - {"resident"},
+    ),
+    "initiatives.change_status": Route(
+        lambda o: f"/initiatieven/{o['initiative_published']}/status",
+        frozenset({"resident", "case_officer"}),
+        "POST",
+        {"action": "start_conversation"},
+        ok=(303,),
+    ),
+    # The staff's check and moderation.
+    "initiatives.queue": Route("/behandeling/initiatieven", frozenset({"case_officer", "admin"})),
+    "initiatives.review": Route(
+        lambda o: f"/behandeling/initiatieven/{o['initiative_submitted']}",
+        frozenset({"case_officer", "admin"}),
+    ),
+    "initiatives.publish": Route(
+        lambda o: f"/behandeling/initiatieven/{o['initiative_submitted']}/publiceren",
+        OFFICER,
+        "POST",
+        ok=(303,),
+    ),
+    "initiatives.request_changes": Route(
+        lambda o: f"/behandeling/initiatieven/{o['initiative_submitted']}/aanpassing-vragen",
+        OFFICER,
+        "POST",
+        {"message": "Wilt u de wijk erbij zetten?"},
+        ok=(303,),
+    ),
+    "initiatives.assign_guide": Route(
+        lambda o: f"/behandeling/initiatieven/{o['initiative_submitted']}/begeleider",
+        OFFICER,
+        "POST",
+        {"guide": "GUIDE"},
+        ok=(303,),
+    ),
+    "initiatives.moderation": Route(
+        "/behandeling/initiatieven/reacties", frozenset({"case_officer", "admin"})
+    ),
+    "initiatives.hide_comment": Route(
+        lambda o: f"/behandeling/initiatieven/reacties/{o['comment']}/verbergen", OFFICER
+    ),
+    "initiatives.restore_comment": Route(
+        lambda o: f"/behandeling/initiatieven/reacties/{o['hidden_comment']}/terugzetten", OFFICER
+    ),
+    "initiatives.dismiss_reports": Route(
+        lambda o: f"/behandeling/initiatieven/reacties/{o['comment']}/afhandelen",
+        OFFICER,
+        "POST",
+        ok=(303,),
+    ),
+    "initiatives.block_user": Route(
+        lambda o: f"/behandeling/initiatieven/blokkeren/{o['other_resident']}", OFFICER
+    ),
+    "initiatives.unblock_user": Route(
+        lambda o: f"/behandeling/initiatieven/deblokkeren/{o['other_resident']}",
+        OFFICER,
+        "POST",
+        ok=(303,),
+    ),
     # Development only (never registered in production, see test_production_has_no_dev_pages).
     "dev.mail_list": Route("/dev/mail", EVERYONE),
     "dev.mail_detail": Route("/dev/mail/00000001.eml", EVERYONE, ok=(200, 404)),
@@ -323,12 +471,19 @@ def test_route_access_for_every_persona(
     route = MATRIX[endpoint]
     objects = {
         **application_objects,
+        **initiative_objects(app, personas),
         "resident_notification": notify(
             personas["resident"], "account_password_changed", link="http://localhost/x", email=False
         ).id,
     }
     db.session.commit()
     path = route.path(objects) if callable(route.path) else route.path
+    data = {
+        key: value.replace("OFFER", f"offer-{objects['offer']}").replace(
+            "GUIDE", str(personas["case_officer"].id)
+        )
+        for key, value in route.data.items()
+    }
     failures = []
     for persona in PERSONAS:
         session_client = app.test_client()
@@ -338,7 +493,7 @@ def test_route_access_for_every_persona(
                 "/inloggen", data={"email": user.email, "password": "wijkkracht-demo"}
             )
             assert login.status_code == 303, persona
-        response = session_client.open(path, method=route.method, data=route.data)
+        response = session_client.open(path, method=route.method, data=data)
         status = response.status_code
         if response.mimetype == "text/html" or status >= 400:
             assert_security_headers(response, f"{persona} {route.method} {path}")
@@ -355,3 +510,107 @@ def test_route_access_for_every_persona(
         elif status not in (403, 404):
             failures.append(f"{persona} should get 403 or 404: got {status}")
     assert not failures, f"{route.method} {path}: " + "; ".join(failures)
+
+
+def initiative_objects(app: Any, personas: dict[str, Any]) -> dict[str, Any]:
+    """Three initiatives of the resident in Glanerbrug (borough Oost): a draft with a photo, one
+    waiting for the check with a photo, and a published one with an offer of help, a visible
+    comment and a hidden one (both by the other resident)."""
+    import io
+    from pathlib import Path
+
+    from PIL import Image
+    from sqlalchemy import select
+
+    from portal import uploads
+    from portal.applications import workflow
+    from portal.districts.models import District
+    from portal.initiatives import services
+    from portal.initiatives.models import (
+        Comment,
+        HelpOffer,
+        InitiativeDistrict,
+        InitiativePhoto,
+        InitiativeTheme,
+    )
+    from portal.timeutil import local_today, utcnow
+
+    resident, officer = personas["resident"], personas["case_officer"]
+    glanerbrug = db.session.scalar(select(District).where(District.name == "Glanerbrug"))
+    root = Path(app.config["PORTAL_UPLOAD_DIR"])
+
+    def photo(initiative: Any) -> int:
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), "green").save(buffer, "PNG")
+        buffer.seek(0)
+        stored = uploads.store(buffer, "foto.png", root=root)
+        row = InitiativePhoto(
+            initiative_id=initiative.id,
+            storage_key=stored.storage_key,
+            thumbnail_key=None,
+            content_type=stored.content_type,
+            display_name=stored.display_name,
+            size=stored.size,
+            description="Een groen vlak",
+            ready=True,
+            uploaded_by_id=resident.id,
+        )
+        db.session.add(row)
+        db.session.flush()
+        return row.id
+
+    made = {}
+    for name in ("draft", "submitted", "published"):
+        initiative = services.create_draft(resident, f"matrix-{name}")
+        initiative.title = f"Buurtmoestuin {name}"
+        initiative.slug = services.slugify(initiative.title)
+        initiative.pitch = "Samen groente kweken in de buurt."
+        initiative.description = "Bakken, zaden en een buurtfeest."
+        initiative.district_links.clear()
+        db.session.flush()
+        initiative.district_links.append(
+            InitiativeDistrict(initiative_id=initiative.id, district_id=glanerbrug.id)
+        )
+        initiative.theme_links.append(
+            InitiativeTheme(initiative_id=initiative.id, theme="sociale_samenhang")
+        )
+        db.session.flush()
+        if name != "draft":
+            workflow.transition_initiative(
+                initiative, "submit", resident, submitted_at=utcnow(), review_due=local_today()
+            )
+        if name == "published":
+            services.change_status(initiative, "publish", officer, published_at=utcnow())
+        made[name] = initiative
+    published = made["published"]
+    offer = HelpOffer(
+        initiative_id=published.id,
+        user_id=personas["other_resident"].id,
+        kind="volunteers",
+        what="Ik kan zaterdag helpen.",
+    )
+    comment = Comment(
+        initiative_id=published.id, author_id=personas["other_resident"].id, body="Leuk!"
+    )
+    hidden = Comment(
+        initiative_id=published.id,
+        author_id=personas["other_resident"].id,
+        body="Weg ermee.",
+        hidden_at=utcnow(),
+        hidden_by_id=officer.id,
+        hidden_reason="Niet vriendelijk.",
+    )
+    db.session.add_all([offer, comment, hidden])
+    db.session.flush()
+    return {
+        "initiative_draft": made["draft"].id,
+        "draft_photo": photo(made["draft"]),
+        "initiative_submitted": made["submitted"].id,
+        "initiative_submitted_key": made["submitted"].path_key,
+        "submitted_photo": photo(made["submitted"]),
+        "initiative_published": published.id,
+        "offer": offer.id,
+        "comment": comment.id,
+        "hidden_comment": hidden.id,
+        "other_resident": personas["other_resident"].id,
+    }

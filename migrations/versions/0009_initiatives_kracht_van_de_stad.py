@@ -57,6 +57,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_initiatives_guide_id'), ['guide_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_initiatives_initiator_id'), ['initiator_id'], unique=False)
         batch_op.create_index('ix_initiatives_state_published', ['state', 'published_at', 'id'], unique=False)
+        batch_op.create_index('ix_initiatives_published', ['published_at', 'id'], unique=False)
 
     op.create_table('initiative_comments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -262,6 +263,7 @@ def downgrade():
 
     op.drop_table('initiative_comments')
     with op.batch_alter_table('initiatives', schema=None) as batch_op:
+        batch_op.drop_index('ix_initiatives_published')
         batch_op.drop_index('ix_initiatives_state_published')
         batch_op.drop_index(batch_op.f('ix_initiatives_initiator_id'))
         batch_op.drop_index(batch_op.f('ix_initiatives_guide_id'))

@@ -310,6 +310,10 @@ def submit(application: Application, actor: User) -> None:
     )
     application.reference = reference
     db.session.flush()
+    # Made from an initiative: a public milestone on its timeline (nothing private).
+    from portal.initiatives.services import record_milestone
+
+    record_milestone(application.initiative_id, "application_submitted")
     notify(
         application.applicant,
         "application_submitted",

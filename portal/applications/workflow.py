@@ -251,33 +251,50 @@ def transition(
     **values: Any,
 ) -> None:
     """Move ``application`` along ``action``; raises NotAllowed or InvalidTransition."""
-    rule = TRANSITIONS.get(action)
+    _apply(TRANSITIONS, application, "application", action, actor, reason, values)
+
+
+def _apply(
+    table: dict[str, Transition],
+    obj: Any,
+    object_type: str,
+    action: str,
+    actor: Any,
+    reason: str | None,
+    values: dict[str, Any],
+) -> str:
+    """Look up ``action`` in ``table``, check the actor, change the state with a conditional
+    UPDATE (two racing requests cannot both win), keep the loaded object in step and write the
+    audit record. Returns the state it came from."""
+    rule = table.get(action)
     if rule is None:
         raise InvalidTransition(action)
-    if not rule.allowed(actor, application):
+    if not rule.allowed(actor, obj):
         raise NotAllowed(action)
-    previous = application.state
+    previous = obj.state
     target = rule.target or previous
+    model = type(obj)
     changed = db.session.execute(
-        update(Application)
-        .where(Application.id == application.id, Application.state.in_(rule.sources))
+        update(model)
+        .where(model.id == obj.id, model.state.in_(rule.sources))
         .values(state=target, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         raise InvalidTransition(action)
-    set_committed_value(application, "state", target)
+    set_committed_value(obj, "state", target)
     for name, value in values.items():
-        set_committed_value(application, name, value)
+        set_committed_value(obj, name, value)
     record(
         actor_id=getattr(actor, "id", None),
         action=rule.audit_action,
-        object_type="application",
-        object_id=application.id,
+        object_type=object_type,
+        object_id=obj.id,
         from_state=previous,
         to_state=target,
         reason=reason,
     )
+    return previous
 
 
 # --- initiatives (Kracht van de stad) -------------------------------------------------------------
@@ -372,31 +389,4 @@ def transition_initiative(
 ) -> str:
     """Move ``initiative`` along ``action``; returns the state it came from. Raises NotAllowed
     or InvalidTransition."""
-    rule = INITIATIVE_TRANSITIONS.get(action)
-    if rule is None:
-        raise InvalidTransition(action)
-    if not rule.allowed(actor, initiative):
-        raise NotAllowed(action)
-    previous = initiative.state
-    target = rule.target or previous
-    changed = db.session.execute(
-        update(Initiative)
-        .where(Initiative.id == initiative.id, Initiative.state.in_(rule.sources))
-        .values(state=target, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        raise InvalidTransition(action)
-    set_committed_value(initiative, "state", target)
-    for name, value in values.items():
-        set_committed_value(initiative, name, value)
-    record(
-        actor_id=getattr(actor, "id", None),
-        action=rule.audit_action,
-        object_type="initiative",
-        object_id=initiative.id,
-        from_state=previous,
-        to_state=target,
-        reason=reason,
-    )
-    return previous
+    return _apply(INITIATIVE_TRANSITIONS, initiative, "initiative", action, actor, reason, values)

@@ -3,3 +3,9 @@
 from flask import Blueprint
 
 bp = Blueprint("initiatives", __name__)
+
+from portal.initiatives import (  # noqa: E402, F401 - register the views
+    initiator_views,
+    public_views,
+    staff_views,
+)

@@ -63,6 +63,8 @@ class Initiative(db.Model):
         CheckConstraint("support_count >= 0", name="support_count_not_negative"),
         UniqueConstraint("initiator_id", "creation_key"),
         Index("ix_initiatives_state_published", "state", "published_at", "id"),
+        # The showcase and the feeds: newest published first, read backwards from the start.
+        Index("ix_initiatives_published", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,8 +107,9 @@ class Initiative(db.Model):
     help_links: Mapped[list[InitiativeHelp]] = relationship(
         cascade="all, delete-orphan", order_by="InitiativeHelp.kind"
     )
+    # The initiative's own photos (not those of an update); rows go with the initiative through
+    # ON DELETE CASCADE.
     photos: Mapped[list[InitiativePhoto]] = relationship(
-        cascade="all, delete-orphan",
         order_by="InitiativePhoto.position, InitiativePhoto.id",
         primaryjoin="and_(InitiativePhoto.initiative_id == Initiative.id, "
         "InitiativePhoto.update_id.is_(None))",

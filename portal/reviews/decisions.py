@@ -269,6 +269,10 @@ def send(application: Application, decision: Decision) -> None:
         application.open_intent.closed = True
     if decision.outcome == "granted":
         payments.create_for_grant(application, decision, ruleset_of(application))
+        # Made from an initiative: a public milestone on its timeline (nothing private).
+        from portal.initiatives.services import record_milestone
+
+        record_milestone(application.initiative_id, "granted")
     db.session.flush()
     from portal.reviews import jobs
 

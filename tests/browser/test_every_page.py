@@ -139,6 +139,22 @@ def objects(live_server: Any) -> dict[str, Any]:
         notification = notify(
             resident, "account_password_changed", link=live_server("/"), email=False
         )
+        # Initiatives of the resident: a draft, and a published one with a comment and news.
+        from portal.applications import workflow
+        from portal.initiatives import services as initiatives
+        from portal.initiatives.models import Comment, InitiativeTheme
+        from portal.timeutil import utcnow
+
+        idea_draft = initiatives.create_draft(resident, "every-page-idea")
+        idea = initiatives.create_draft(resident, "every-page-idea-published")
+        idea.title, idea.slug = "Buurtmoestuin", "buurtmoestuin"
+        idea.pitch, idea.description = "Samen groente kweken.", "Bakken en zaden."
+        idea.theme_links.append(InitiativeTheme(initiative_id=idea.id, theme="sociale_samenhang"))
+        db.session.flush()
+        workflow.transition_initiative(idea, "submit", resident, submitted_at=utcnow())
+        initiatives.change_status(idea, "publish", officer, published_at=utcnow())
+        initiatives.add_timeline(idea, "update", body="De bakken staan er.", author=resident)
+        db.session.add(Comment(initiative_id=idea.id, author_id=member.id, body="Mooi!"))
         db.session.commit()
         result = {
             "draft": draft.id,
@@ -156,6 +172,9 @@ def objects(live_server: Any) -> dict[str, Any]:
             "objected": objected.id,
             "pending": pending.id,
             "budget": ledger.budget(granted.district_id, date.today().year).id,
+            "idea_draft": idea_draft.id,
+            "idea": idea.id,
+            "idea_key": idea.path_key,
         }
         assert isinstance(endorsement, Endorsement)
         db.session.remove()
@@ -196,6 +215,10 @@ def test_public_pages(page: Any, live_server: Any, axe: Any, objects: dict[str, 
             "/bestaat-niet",
             f"/steun/{objects['token']}",
             "/dev/mail",
+            "/initiatieven",
+            "/initiatieven?wijk=glanerbrug&thema=sociale_samenhang&status=published&zoek=moestuin",
+            "/initiatieven?zoek=niemand-heet-zo",
+            f"/initiatieven/{objects['idea_key']}",
         ],
     )
 
@@ -214,6 +237,11 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
             "/berichten/",
             f"/berichten/{objects['notification']}",
             "/berichten/instellingen",
+            "/mijn-initiatieven",
+            f"/mijn-initiatieven/{objects['idea_draft']}/bewerken",
+            f"/mijn-initiatieven/{objects['idea_draft']}/indienen",
+            f"/mijn-initiatieven/{objects['idea']}",
+            f"/initiatieven/{objects['idea_key']}",
             *[f"/aanvragen/{draft}/bewerken/{section}" for section in sections],
             f"/aanvragen/{draft}/verwijderen",
             f"/aanvragen/{draft}/bijlagen/{objects['attachment']}/verwijderen",
@@ -264,6 +292,10 @@ def test_resident_pages(page: Any, live_server: Any, axe: Any, objects: dict[str
                 "/aanvragen/{granted}/besluit",
                 "/behandeling/{objected}",
                 "/behandeling/{pending}",
+                "/behandeling/initiatieven",
+                "/behandeling/initiatieven?status=published",
+                "/behandeling/initiatieven/{idea}",
+                "/behandeling/initiatieven/reacties",
             ],
         ),
         # The second case officer, who may approve the grant.
@@ -388,6 +420,10 @@ def test_pages_in_english(page: Any, live_server: Any, axe: Any, objects: dict[s
             f"/aanvragen/{objects['draft']}/bewerken/begroting",
             f"/aanvragen/{objects['submitted']}",
             "/privacy",
+            "/initiatieven?thema=sociale_samenhang",
+            f"/initiatieven/{objects['idea_key']}",
+            "/mijn-initiatieven",
+            f"/mijn-initiatieven/{objects['idea_draft']}/bewerken",
         ],
     )
     page.get_by_role("button", name="Nederlands").click()

@@ -614,3 +614,26 @@ def initiative_objects(app: Any, personas: dict[str, Any]) -> dict[str, Any]:
         "hidden_comment": hidden.id,
         "other_resident": personas["other_resident"].id,
     }
+
+
+def test_a_hidden_comment_is_seen_only_by_staff_and_its_author(
+    app, client, personas, application_objects
+) -> None:
+    """The published initiative's page, as every persona: the hidden comment's text is shown to
+    the case officer of the borough, the admin and its author, and to nobody else."""
+    objects = initiative_objects(app, personas)
+    db.session.commit()
+    path = f"/initiatieven/{objects['initiative_published']}"
+    may_see = {"case_officer", "admin", "other_resident"}  # other_resident wrote it
+    for persona in PERSONAS:
+        session_client = app.test_client()
+        user = personas[persona]
+        if user is not None:
+            session_client.post(
+                "/inloggen", data={"email": user.email, "password": "wijkkracht-demo"}
+            )
+        response = session_client.get(path, follow_redirects=True)
+        assert response.status_code == 200, persona
+        page = response.get_data(as_text=True)
+        assert "Leuk!" in page, persona  # the visible comment
+        assert ("Weg ermee." in page) == (persona in may_see), persona

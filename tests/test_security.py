@@ -32,7 +32,8 @@ def test_every_html_response_has_security_headers_and_no_inline_script(
                 html = response.get_data(as_text=True)
                 # No inline scripts or event handlers: the CSP would block them anyway.
                 assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), route.path
-                assert not re.search(r"\son[a-z]+=", html), route.path
+                # (inside a tag: text that merely mentions "onerror=" is escaped and harmless)
+                assert not re.search(r"<[^>]*\son[a-z]+=", html), route.path
                 checked += 1
     assert checked > 50
 

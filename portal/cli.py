@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import click
 from flask import Flask
@@ -72,3 +73,43 @@ def register_cli(app: Flask) -> None:
             if not every:
                 break
             time.sleep(every)
+
+    @app.cli.command("seed-scale")
+    @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same data.")
+    @click.option("--applications", type=click.IntRange(0), default=100_000, show_default=True)
+    @click.option("--initiatives", type=click.IntRange(0), default=20_000, show_default=True)
+    @click.option("--users", type=click.IntRange(200), default=50_000, show_default=True)
+    @click.option(
+        "--today",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="The day the data leads up to (default: today in Europe/Amsterdam).",
+    )
+    def seed_scale_command(
+        seed: int, applications: int, initiatives: int, users: int, today: Any
+    ) -> None:
+        """Fill an empty PostgreSQL database with realistic data at city scale (applications in
+        every state, initiatives, users, money), reproducibly; see portal/scale.py. Every account
+        has the demo password."""
+        from portal.scale import ScaleRefused, seed_scale
+
+        click.echo(
+            f"seed-scale --seed {seed}: {applications:,} applications, {initiatives:,} "
+            f"initiatives, {users:,} users"
+        )
+        try:
+            seed_scale(
+                seed=seed,
+                applications=applications,
+                initiatives=initiatives,
+                users=users,
+                today=today.date() if today else None,
+                echo=click.echo,
+            )
+        except ScaleRefused as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(
+            "Every generated account has the demo password: bewoner-00001@schaal.wijkkracht.nl "
+            "(residents), behandelaar-0001@ (case officers), wijkorgaan-0001@ (councils), "
+            "financien-01@, beheerder-01@."
+        )

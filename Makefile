@@ -11,7 +11,7 @@ PORT ?= 5000
 export FLASK_APP := portal:create_app
 export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install translations lint services chromium clean bench-mail
+.PHONY: run test install translations lint services chromium clean bench-mail bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,14 @@ test: install services chromium lint
 # Uses its own database (wijkkracht_bench_mail) and Redis database 5; writes bench/results/.
 bench-mail: install services
 	$(BIN)/python scripts/bench_receipts.py
+
+# Page speed at city scale: the main pages under gunicorn (2 workers, production settings), driven
+# by wrk at 4 connections and at saturation, against /healthz as the ceiling. Database:
+# BENCH_DATABASE_URL (default scale_full, see `flask seed-scale`); BENCH_SECONDS per run (10).
+# Writes bench/results/pages.md and pages.json; installs Debian's wrk when it is missing.
+bench: install services
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) instance/wijkkracht.sqlite instance/mail

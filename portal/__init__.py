@@ -54,8 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
 
-    from portal import web
+    from portal import timing, web
 
+    timing.init_app(app)  # first: its after_request runs last
     web.init_app(app)
 
     from portal.accounts.views import bp as accounts_bp

@@ -48,6 +48,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         locale_selector=_select_locale,
         default_translation_directories=str(ROOT / "portal" / "translations"),
     )
+    from portal.i18n import install_template_gettext
+
+    install_template_gettext(app, babel)
     rq.init_app(app)
     login_manager.init_app(app)
     with app.app_context():

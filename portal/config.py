@@ -93,7 +93,6 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "PORTAL_DEV_PAGES": env != "production",
         # Number of proxies in front of the app whose X-Forwarded-For/-Proto to trust.
         "PORTAL_PROXIES": _env_int("PROXIES", 0),
-        "PORTAL_PAGE_SIZE": _env_int("PAGE_SIZE", 25),
         "PORTAL_SERVER_TIMING": _env_bool("SERVER_TIMING", False),  # see portal/timing.py
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],

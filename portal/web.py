@@ -16,6 +16,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import format_date, format_datetime, get_locale, lazy_gettext
@@ -24,6 +25,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from portal.accounts.passwords import MIN_LENGTH
@@ -144,8 +146,15 @@ def init_app(app: Flask) -> None:
     def load_user(token: str) -> Any:
         from portal.accounts.models import User
 
-        return db.session.scalar(
-            select(User).where(User.session_token == token, User.active.is_(True))
+        # The user, their roles and council memberships in one query: every page asks for them.
+        return (
+            db.session.scalars(
+                select(User)
+                .where(User.session_token == token, User.active.is_(True))
+                .options(joinedload(User.role_links), joinedload(User.memberships))
+            )
+            .unique()
+            .first()
         )
 
     @login_manager.unauthorized_handler
@@ -169,7 +178,9 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure or app.config["PORTAL_BASE_URL"].startswith("https://"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if current_user and current_user.is_authenticated:
+        # A signed-in session's pages are never stored. Read from the session, not from
+        # current_user: after a commit that would reload the user for nothing.
+        if session.get("_user_id"):
             headers.setdefault("Cache-Control", "no-store")
         return response
 

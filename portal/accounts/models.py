@@ -50,11 +50,13 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     district: Mapped[District | None] = relationship()
+    # Loaded with the user in one query by the login loader (``load_user`` in web.py); for other
+    # users, on first use.
     role_links: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
     memberships: Mapped[list[CouncilMembership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
     handled_boroughs: Mapped[list[Borough]] = relationship(
         secondary="case_officer_boroughs", order_by="Borough.name"

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +64,33 @@ class Application(db.Model):
         UniqueConstraint("applicant_id", "creation_key"),
         Index("ix_applications_applicant_state", "applicant_id", "state"),
         Index("ix_applications_district_state", "district_id", "state"),
+        # The work queue (reviews.views.queue): earliest decision deadline first, all of the
+        # officer's districts, or one district, or one status. On PostgreSQL the filter columns
+        # are included, so the page's ids come from the index alone (migration 0010).
+        Index(
+            "ix_applications_queue",
+            "decision_deadline",
+            "id",
+            postgresql_include=["district_id", "state", "requested_cents"],
+            postgresql_where=text("state <> 'draft'"),
+            sqlite_where=text("state <> 'draft'"),
+        ),
+        Index(
+            "ix_applications_queue_district",
+            "district_id",
+            "decision_deadline",
+            "id",
+            postgresql_include=["state", "requested_cents"],
+            postgresql_where=text("state <> 'draft'"),
+            sqlite_where=text("state <> 'draft'"),
+        ),
+        Index(
+            "ix_applications_queue_state",
+            "state",
+            "decision_deadline",
+            "id",
+            postgresql_include=["district_id", "requested_cents"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -326,6 +354,20 @@ class ReferenceCounter(db.Model):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ApplicationCount(db.Model):
+    """How many applications a district has in a state. Kept by the database itself: triggers on
+    ``applications`` (migration 0010) add and subtract on every insert, change of state or
+    district, and delete, so the work queue's counts per status never count the applications."""
+
+    __tablename__ = "application_counts"
+
+    district_id: Mapped[int] = mapped_column(
+        ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+
+
 def household_key(postcode: str, house_number: str) -> str:
     return f"{postcode.strip().upper().replace(' ', '')}-{house_number.strip().upper()}"
 
@@ -349,6 +391,18 @@ class AdviceRequest(db.Model):
         ),
         CheckConstraint(
             "proposed_cents IS NULL OR proposed_cents >= 0", name="amount_not_negative"
+        ),
+        # The council's list (reviews.council): its requests newest first, and the ones not
+        # answered yet by due date, from which the open ones are picked (migration 0010).
+        Index("ix_advice_requests_council", "council_id", "id"),
+        Index(
+            "ix_advice_requests_unanswered",
+            "council_id",
+            "due_date",
+            "id",
+            postgresql_include=["application_id"],
+            postgresql_where=text("outcome IS NULL"),
+            sqlite_where=text("outcome IS NULL"),
         ),
     )
 

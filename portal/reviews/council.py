@@ -12,8 +12,8 @@ from typing import Any
 from flask import Response, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, case, exists, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
 
 from portal.applications import permissions, workflow
 from portal.applications.labels import (
@@ -22,13 +22,19 @@ from portal.applications.labels import (
     KADER_LABELS,
     STATE_LABELS,
 )
-from portal.applications.models import AdviceComment, AdviceRequest, Application, State
+from portal.applications.models import (
+    AdviceComment,
+    AdviceRequest,
+    Application,
+    ConflictDeclaration,
+    State,
+)
 from portal.applications.services import counted_endorsements
 from portal.extensions import db, login_manager
 from portal.reviews import advice
 from portal.reviews.council_forms import AdviceForm, CommentForm, ConflictForm
 from portal.reviews.services import ReviewRefused
-from portal.reviews.views import bp
+from portal.reviews.views import ListPage, bp
 from portal.timeutil import local_today
 from portal.web import redirect_after_post, render
 
@@ -258,38 +264,91 @@ REFUSALS = {
 }
 
 
+# Built once: a new alias per request costs more Python time than the page's SQL.
+NEWER = aliased(AdviceRequest, name="newer")
+OTHER = aliased(AdviceRequest, name="other")
+
+
+def open_requests(council_ids: list[int]) -> Select[Any]:
+    """The ids of the councils' open requests, earliest due date first: not answered
+    (ix_advice_requests_unanswered), the application waiting for advice, and no later request
+    for it (as ``is_open``)."""
+    newer = NEWER
+    return (
+        select(AdviceRequest.id)
+        .join(Application, Application.id == AdviceRequest.application_id)
+        .where(
+            AdviceRequest.council_id.in_(council_ids),
+            AdviceRequest.outcome.is_(None),
+            Application.state == State.AWAITING_ADVICE.value,
+            ~exists().where(
+                newer.application_id == AdviceRequest.application_id,
+                newer.id > AdviceRequest.id,
+            ),
+        )
+        .order_by(AdviceRequest.due_date, AdviceRequest.id.desc())
+    )
+
+
 def council_requests_page(page_number: int) -> dict[str, Any]:
     """The requests of the member's councils: open ones first (earliest due date on top), then
-    the rest (latest first). A fixed number of queries, whatever the page holds."""
+    the rest (latest first). A fixed number of queries, whatever the page holds: the open ones'
+    ids, the total, and the page's requests with their applications."""
     council_ids = [m.council_id for m in current_user.memberships]
-    newer = aliased(AdviceRequest)
-    open_now = and_(
-        AdviceRequest.outcome.is_(None),
-        Application.state == State.AWAITING_ADVICE.value,
-        ~exists().where(
-            newer.application_id == AdviceRequest.application_id, newer.id > AdviceRequest.id
-        ),
-    )
-    query = (
-        select(AdviceRequest)
-        .join(AdviceRequest.application)
-        .where(AdviceRequest.council_id.in_(council_ids))
-        .options(
-            joinedload(AdviceRequest.council),
-            joinedload(AdviceRequest.application).joinedload(Application.district),
-            joinedload(AdviceRequest.application).selectinload(Application.advice_requests),
-            selectinload(AdviceRequest.conflicts),
+    opened = open_requests(council_ids)
+    open_ids = list(db.session.scalars(opened))
+    total = db.session.scalar(select(func.count()).where(AdviceRequest.council_id.in_(council_ids)))
+    offset = (page_number - 1) * PER_PAGE
+    first_open = open_ids[offset : offset + PER_PAGE]
+    wanted = [AdviceRequest.id.in_(first_open)] if first_open else []
+    rest = PER_PAGE - len(first_open)
+    if rest > 0 and offset + len(first_open) < total:
+        closed = (
+            select(OTHER.id)
+            .where(
+                OTHER.council_id.in_(council_ids),
+                OTHER.id.not_in(opened.order_by(None)),
+            )
+            .order_by(OTHER.id.desc())
+            .offset(max(offset - len(open_ids), 0))
+            .limit(rest)
+            .subquery()
         )
-        .order_by(
-            case((open_now, 0), else_=1),
-            case((open_now, AdviceRequest.due_date), else_=None),
-            AdviceRequest.id.desc(),
+        wanted.append(AdviceRequest.id.in_(select(closed.c.id)))
+    requests: list[AdviceRequest] = []
+    conflicted: set[int] = set()
+    if wanted:
+        mine = (
+            exists()
+            .where(
+                ConflictDeclaration.advice_request_id == AdviceRequest.id,
+                ConflictDeclaration.user_id == current_user.id,
+            )
+            .label("conflicted")
         )
-    )
-    page = db.paginate(query, page=page_number, per_page=PER_PAGE, error_out=False)
+        rows = db.session.execute(
+            select(AdviceRequest, mine)
+            .join(AdviceRequest.application)
+            .where(or_(*wanted))
+            .options(
+                load_only(AdviceRequest.due_date, AdviceRequest.outcome),
+                contains_eager(AdviceRequest.application)
+                .load_only(Application.title, Application.requested_cents, Application.district_id)
+                .joinedload(Application.district),
+            )
+        ).all()
+        conflicted = {r.id for r, mine_too in rows if mine_too}
+        position = {request_id: n for n, request_id in enumerate(first_open)}
+        requests = sorted(
+            (r for r, _mine in rows),
+            key=lambda r: (0, position[r.id]) if r.id in position else (1, -r.id),
+        )
+    page = ListPage(requests, page_number, PER_PAGE, total or 0)
+    open_now = set(first_open)
     return {
         "page": page,
         "today": local_today(),
-        "is_open": is_open,
+        "is_open": lambda r: r.id in open_now,
+        "conflicted": conflicted,
         "advice_labels": ADVICE_LABELS,
     }

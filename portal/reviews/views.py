@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only
 
 from portal.accounts.models import CaseOfficerBorough, User
 from portal.applications.forms import cents_to_input, parse_money
 from portal.applications.labels import STATE_LABELS
-from portal.applications.models import Application, State
-from portal.districts.models import (
-    Borough,
-    Council,
-    CouncilMembership,
-    District,
-    council_districts,
-)
+from portal.applications.models import Application, ApplicationCount, State
+from portal.districts.models import Borough, Council, District, council_districts
 from portal.extensions import db
 from portal.timeutil import local_today
 from portal.web import render, roles_required
@@ -126,38 +121,156 @@ def queue_query(district_ids: list[int], filters: QueueFilters, today: Any) -> S
     return query
 
 
+PER_PAGE = 25
+
+# The queue's order: earliest decision deadline first (index ix_applications_queue and its
+# siblings), and the same order backwards for pages past the middle.
+QUEUE_ORDER = (Application.decision_deadline.asc().nulls_last(), Application.id.asc())
+QUEUE_ORDER_BACKWARDS = (Application.decision_deadline.desc().nulls_first(), Application.id.desc())
+
+
+@dataclass
+class ListPage:
+    """One page of a list whose total is already known: what the ``pagination`` macro and the
+    templates use of Flask-SQLAlchemy's ``Pagination``, without its count query."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.per_page) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def url_maker(endpoint: str, name: str) -> Callable[[int], str]:
+    """``url_for(endpoint, name=value)`` for many integer values: the route is built once and
+    the value filled in (a list of 25 rows builds one URL instead of 25)."""
+    marker = 9_876_543_210
+    before, after = url_for(endpoint, **{name: marker}).split(str(marker), 1)
+    return lambda value: f"{before}{int(value)}{after}"
+
+
+def page_number() -> int:
+    """The ``page`` argument; 1 when missing, invalid or below 1 (as ``db.paginate`` with
+    ``error_out=False``)."""
+    number = request.args.get("page", 1, type=int)
+    return number if number and number > 0 else 1
+
+
+def status_counts(
+    base: Select[Any], filters: QueueFilters, districts: list[District]
+) -> dict[str, int]:
+    """The number of applications per status under these filters, the status filter aside.
+    Filtered on districts only (all, one, or a council's), they come from the counts the
+    database keeps per district and state; other filters count the applications."""
+    if (
+        filters.min_amount is None
+        and filters.max_amount is None
+        and not filters.deadline
+        and not filters.q
+    ):
+        ids = [
+            d.id
+            for d in districts
+            if (not filters.district or d.id == filters.district)
+            and (not filters.council or any(c.id == filters.council for c in d.councils))
+        ]
+        if not ids:
+            return {}
+        counted = (
+            select(ApplicationCount.state, func.sum(ApplicationCount.total))
+            .where(
+                ApplicationCount.district_id.in_(ids),
+                ApplicationCount.state != State.DRAFT.value,
+            )
+            .group_by(ApplicationCount.state)
+        )
+    else:
+        filtered = base.with_only_columns(Application.state).subquery()
+        counted = select(filtered.c.state, func.count()).group_by(filtered.c.state)
+    return {state: int(total) for state, total in db.session.execute(counted) if total}
+
+
+def queue_page(listed: Select[Any], number: int, total: int) -> ListPage:
+    """The page's applications in queue order: their ids first, from the index alone, then
+    those rows with what the list shows. Past the middle, the ids are taken from the end (the
+    last page reads a handful of index entries instead of all before it)."""
+    offset = (number - 1) * PER_PAGE
+    if offset >= total:
+        return ListPage([], number, PER_PAGE, total)
+    limit = min(PER_PAGE, total - offset)
+    ids = listed.with_only_columns(Application.id)
+    if offset > total // 2:
+        ids = ids.order_by(*QUEUE_ORDER_BACKWARDS).offset(total - offset - limit)
+    else:
+        ids = ids.order_by(*QUEUE_ORDER).offset(offset)
+    chosen = ids.limit(limit).subquery()
+    items = db.session.scalars(
+        select(Application)
+        .join(chosen, chosen.c.id == Application.id)
+        .options(
+            load_only(
+                Application.reference,
+                Application.title,
+                Application.state,
+                Application.requested_cents,
+                Application.decision_deadline,
+                Application.end_date,
+                Application.district_id,
+                Application.applicant_id,
+                Application.ruleset_id,
+            ),
+            joinedload(Application.applicant).load_only(User.name),
+            joinedload(Application.ruleset),
+        )
+        .order_by(*QUEUE_ORDER)
+    ).all()
+    return ListPage(list(items), number, PER_PAGE, total)
+
+
 @bp.route("/werkvoorraad")
 @roles_required("case_officer")
 def queue() -> Response:
     """The case officer's work queue: applications of the boroughs they handle, filtered and
     searched, earliest decision deadline first."""
-    boroughs = db.session.scalars(
-        select(Borough)
-        .join(CaseOfficerBorough, CaseOfficerBorough.borough_id == Borough.id)
-        .where(CaseOfficerBorough.user_id == current_user.id)
-        .options(selectinload(Borough.districts).selectinload(District.councils))
-        .order_by(Borough.name)
-    ).all()
+    boroughs = (
+        db.session.scalars(
+            select(Borough)
+            .join(CaseOfficerBorough, CaseOfficerBorough.borough_id == Borough.id)
+            .where(CaseOfficerBorough.user_id == current_user.id)
+            .options(joinedload(Borough.districts).joinedload(District.councils))
+            .order_by(Borough.name)
+        )
+        .unique()
+        .all()
+    )
     districts = [d for b in boroughs for d in b.districts]
     councils = sorted({c for d in districts for c in d.councils}, key=lambda c: c.name)
     filters = QueueFilters.from_args(request.args)
     today = local_today()
     base = queue_query([d.id for d in districts], filters, today)
-    filtered = base.subquery()
-    counts = dict(
-        db.session.execute(select(filtered.c.state, func.count()).group_by(filtered.c.state)).all()
-    )
+    counts = status_counts(base, filters, districts)
     listed = base.where(Application.state == filters.state) if filters.state else base
-    page = db.paginate(
-        listed.options(
-            joinedload(Application.district),
-            joinedload(Application.applicant),
-            joinedload(Application.ruleset),
-        ).order_by(Application.decision_deadline.asc().nulls_last(), Application.id),
-        page=request.args.get("page", 1, type=int),
-        per_page=25,
-        error_out=False,
-    )
+    total = counts.get(filters.state, 0) if filters.state else sum(counts.values())
+    page = queue_page(listed, page_number(), total)
     return render(
         "reviews/queue.html",
         "reviews/_queue_results.html",
@@ -168,7 +281,12 @@ def queue() -> Response:
         filter_args=filters.as_args(),
         counts=counts,
         page=page,
-        state_labels=STATE_LABELS,
+        # The rows' districts are the officer's: named from the list above, without loading
+        # each application's district.
+        district_names={d.id: d.name for d in districts},
+        case_url=url_maker("reviews.case", "application_id"),
+        # Translated once, not once per row and option.
+        state_labels={state: str(label) for state, label in STATE_LABELS.items()},
         running_states=RUNNING_STATES,
         accounting_due=accounting_due,
         today=today,
@@ -180,15 +298,23 @@ def queue() -> Response:
 @roles_required("council_member")
 def council_requests() -> Response:
     """Requests for advice to the councils this member belongs to: open ones first."""
-    memberships = db.session.scalars(
-        select(CouncilMembership)
-        .where(CouncilMembership.user_id == current_user.id)
-        .options(selectinload(CouncilMembership.council).selectinload(Council.districts))
-    ).all()
+    # The login loader has the memberships; their councils and districts in one query (held
+    # here, so that the memberships' ``council`` is found in the session, without a query).
+    memberships = list(current_user.memberships)
+    councils = (
+        db.session.scalars(
+            select(Council)
+            .where(Council.id.in_([m.council_id for m in memberships]))
+            .options(joinedload(Council.districts))
+        )
+        .unique()
+        .all()
+    )
     return render(
         "reviews/council_requests.html",
         memberships=memberships,
-        **council.council_requests_page(request.args.get("page", 1, type=int)),
+        councils=councils,
+        **council.council_requests_page(page_number()),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +49,15 @@ PUBLIC_STATES = frozenset(
     }
 )
 
+# The showcase's condition, word for word as ``showcase.public_initiatives`` writes it (the states
+# as literals, not parameters): so the database can prove that a query meets the condition of the
+# partial indexes below, also in a prepared statement's generic plan.
+PUBLIC_STATE_VALUES = tuple(sorted(state.value for state in PUBLIC_STATES))
+PUBLIC_CONDITION = (
+    "state IN (" + ", ".join(f"'{s}'" for s in PUBLIC_STATE_VALUES) + ") "
+    "AND published_at IS NOT NULL"
+)
+
 # What help an initiator may ask for.
 HELP_KINDS = ("volunteers", "space", "materials", "expertise", "money")
 MAX_PHOTOS = 6
@@ -65,6 +75,36 @@ class Initiative(db.Model):
         Index("ix_initiatives_state_published", "state", "published_at", "id"),
         # The showcase and the feeds: newest published first, read backwards from the start.
         Index("ix_initiatives_published", "published_at", "id"),
+        # Only the public ones (migration 0011). The showcase's page of ids, newest first, and
+        # from the other end for the last pages, without visiting the table...
+        Index(
+            "ix_initiatives_public_newest",
+            "published_at",
+            "id",
+            postgresql_where=text(PUBLIC_CONDITION),
+            sqlite_where=text(PUBLIC_CONDITION),
+        ),
+        # ... and their count, and "is it public?" for the ids a filter on a link table finds.
+        Index(
+            "ix_initiatives_public_id",
+            "id",
+            postgresql_where=text(PUBLIC_CONDITION),
+            sqlite_where=text(PUBLIC_CONDITION),
+        ),
+        # The showcase's search (ILIKE '%word%' in title and pitch): trigram indexes on
+        # PostgreSQL (pg_trgm). SQLite has no GIN: there they are plain indexes, unused.
+        Index(
+            "ix_initiatives_title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_initiatives_pitch_trgm",
+            "pitch",
+            postgresql_using="gin",
+            postgresql_ops={"pitch": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,6 +176,18 @@ class Initiative(db.Model):
     def path_key(self) -> str:
         """``<id>-<slug>``: the id finds it, the slug makes the URL readable."""
         return f"{self.id}-{self.slug}" if self.slug else str(self.id)
+
+
+class InitiativeCount(db.Model):
+    """How many published initiatives (``published_at`` set) are in a state. Kept by the
+    database itself: triggers on ``initiatives`` (migration 0012) add and subtract on every
+    insert, change of state or publication, and delete, so the showcase's count without filters
+    (or with only a status) sums the rows of the public states instead of counting initiatives."""
+
+    __tablename__ = "initiative_counts"
+
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class InitiativeDistrict(db.Model):

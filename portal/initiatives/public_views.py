@@ -4,6 +4,7 @@ report a comment, write to the initiator."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.applications.models import Application
 from portal.districts.models import District
 from portal.extensions import db
-from portal.initiatives import bp, participation, permissions
+from portal.initiatives import bp, page_cache, participation, permissions
 from portal.initiatives import showcase as listing
 from portal.initiatives.labels import HELP_LABELS, STATE_LABELS, THEME_LABELS
 from portal.initiatives.models import (
@@ -80,14 +81,27 @@ def common_context() -> dict[str, Any]:
 # --- the showcase --------------------------------------------------------------------------------
 
 
+# The showcase's arguments: a page of it depends on these and on nothing else in the URL.
+SHOWCASE_ARGS = ("wijk", "thema", "hulp", "status", "zoek")
+
+
 @bp.route("/initiatieven")
 def showcase() -> Response:
     """Published initiatives, newest first, filtered by district, theme, help wanted, status
-    and a search in title and pitch; the filters live in the URL. Open to everyone."""
+    and a search in title and pitch; the filters live in the URL. Open to everyone; for
+    anonymous visitors from the page cache when it has this page."""
+    page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), listing.MAX_PAGE)
+    args = [(name, request.args.get(name, "")) for name in SHOWCASE_ARGS]
+    args = [(name, value) for name, value in args if value]
+    cached = page_cache.lookup("showcase", args, page_number)
+    hit = page_cache.respond(cached)
+    if hit is not None:
+        return hit
     districts = listing.all_districts()
     filters = listing.ShowcaseFilters.from_args(request.args, districts)
-    page = listing.showcase_page(filters, request.args.get("page", 1, type=int))
-    return render(
+    page = listing.showcase_page(filters, page_number, count_key=json.dumps(args))
+    return page_cache.render_page(
+        cached,
         "initiatives/showcase.html",
         "initiatives/_showcase_results.html",
         page=page,
@@ -156,17 +170,22 @@ def district_feed(district_slug: str) -> Response:
 def load_viewable(initiative_id: int) -> Initiative:
     """The initiative with what its page shows; 404 when it does not exist or this person may
     not see it (before publication only its initiator and the staff who handle it)."""
-    initiative = db.session.scalar(
-        select(Initiative)
-        .where(Initiative.id == initiative_id)
-        .options(
-            joinedload(Initiative.initiator),
-            joinedload(Initiative.guide),
-            selectinload(Initiative.district_links).joinedload(InitiativeDistrict.district),
-            selectinload(Initiative.theme_links),
-            selectinload(Initiative.help_links),
-            selectinload(Initiative.photos.and_(InitiativePhoto.ready.is_(True))),
+    initiative = (
+        db.session.scalars(
+            select(Initiative)
+            .where(Initiative.id == initiative_id)
+            .options(
+                joinedload(Initiative.initiator),
+                joinedload(Initiative.guide),
+                # A handful of themes and kinds of help: joined to the initiative's row.
+                joinedload(Initiative.theme_links),
+                joinedload(Initiative.help_links),
+                selectinload(Initiative.district_links).joinedload(InitiativeDistrict.district),
+                selectinload(Initiative.photos.and_(InitiativePhoto.ready.is_(True))),
+            )
         )
+        .unique()
+        .first()
     )
     if initiative is None or not permissions.can_view(current_user, initiative):
         abort(404)
@@ -176,6 +195,10 @@ def load_viewable(initiative_id: int) -> Initiative:
 def detail_url(initiative: Initiative, anchor: str = "", **args: Any) -> str:
     url = url_for("initiatives.detail", key=initiative.path_key, **args)
     return f"{url}#{anchor}" if anchor else url
+
+
+def comments_page() -> int:
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), listing.MAX_PAGE)
 
 
 def visible_comments(initiative: Initiative, staff: bool) -> Any:
@@ -191,7 +214,7 @@ def visible_comments(initiative: Initiative, staff: bool) -> Any:
             query = query.where(Comment.hidden_at.is_(None))
     return db.paginate(
         query.options(joinedload(Comment.author)).order_by(Comment.id.desc()),
-        page=min(max(request.args.get("page", 1, type=int), 1), listing.MAX_PAGE),
+        page=comments_page(),
         per_page=COMMENTS_PER_PAGE,
         error_out=False,
     )
@@ -262,6 +285,10 @@ def detail(key: str) -> Response:
     found = KEY.fullmatch(key)
     if found is None:
         abort(404)
+    cached = page_cache.lookup("initiative", key, comments_page())
+    hit = page_cache.respond(cached)
+    if hit is not None:
+        return hit
     initiative = load_viewable(int(found.group(1)))
     if key != initiative.path_key:
         # Only the comment page is carried over: other arguments (url_for's own "_external",
@@ -270,7 +297,7 @@ def detail(key: str) -> Response:
         return redirect(  # type: ignore[return-value]
             url_for("initiatives.detail", key=initiative.path_key, page=page), code=301
         )
-    return render("initiatives/detail.html", **detail_context(initiative))
+    return page_cache.render_page(cached, "initiatives/detail.html", **detail_context(initiative))
 
 
 # --- taking part -------------------------------------------------------------------------------

@@ -1,25 +1,33 @@
 """The public showcase of initiatives: its filters (which live in the URL), the paginated list
 and the Atom feeds. Every list costs the same number of queries whatever the filters, the search
-and the page: one count, one page of rows, and one fixed query per collection a card shows."""
+and the page: one count, one page of rows, and one fixed query per collection a card shows. The
+count of the whole showcase (or of one status) is a sum over a few rows of ``initiative_counts``,
+which the database keeps (migration 0012); a count with other filters is kept in the page cache
+when there is one. Each of the other queries reads an index: the partial indexes on public
+initiatives, the link tables' (key, initiative_id) indexes and the trigram indexes for the search
+(migration 0011)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.applications.labels import KADER_LABELS
 from portal.districts.models import District
 from portal.extensions import db
+from portal.initiatives import page_cache
 from portal.initiatives.models import (
     HELP_KINDS,
-    PUBLIC_STATES,
+    PUBLIC_STATE_VALUES,
     Initiative,
+    InitiativeCount,
     InitiativeDistrict,
     InitiativeHelp,
     InitiativePhoto,
@@ -31,7 +39,6 @@ PER_PAGE = 24
 MAX_PAGE = 10_000
 FEED_SIZE = 50
 SEARCH_LENGTH = 100
-PUBLIC_STATE_VALUES = tuple(sorted(state.value for state in PUBLIC_STATES))
 
 # Bidirectional formatting characters (embeddings, overrides, isolates). An override such as
 # U+202E makes text read differently from what was typed ("gpj.exe" shown as "exe.jpg"), and
@@ -98,21 +105,32 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+# The public states as literals in the SQL (not as parameters): the partial indexes on public
+# initiatives (``models.PUBLIC_CONDITION``) are then usable in every plan, a prepared statement's
+# generic plan included.
+PUBLIC_STATES = bindparam(
+    "public_states", list(PUBLIC_STATE_VALUES), expanding=True, literal_execute=True
+)
+
+
+def public_conditions() -> list[ColumnElement[bool]]:
+    """In a public state; those always have a publication date, and saying so matches the
+    partial indexes ``ix_initiatives_public_*``."""
+    return [Initiative.state.in_(PUBLIC_STATES), Initiative.published_at.is_not(None)]
+
+
 def public_initiatives() -> Select[Any]:
-    """Initiatives in a public state. Those always have a publication date; saying so lets
-    the database read ``ix_initiatives_published`` backwards, newest first, and stop after a
-    page instead of sorting every row."""
-    return select(Initiative).where(
-        Initiative.state.in_(PUBLIC_STATE_VALUES), Initiative.published_at.is_not(None)
-    )
+    """Initiatives in a public state, to be read newest first from
+    ``ix_initiatives_public_newest`` (backwards, stopping after a page)."""
+    return select(Initiative).where(*public_conditions())
 
 
-def filtered(filters: ShowcaseFilters) -> Select[Any]:
-    """Public initiatives matching the filters. Each filter on a link table is a semi-join on
-    that table's (key, initiative_id) index."""
-    query = public_initiatives()
+def filter_conditions(filters: ShowcaseFilters) -> list[ColumnElement[bool]]:
+    """The filters. Each filter on a link table is a semi-join on that table's
+    (key, initiative_id) index; the search uses the trigram indexes on PostgreSQL."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.district is not None:
-        query = query.where(
+        conditions.append(
             Initiative.id.in_(
                 select(InitiativeDistrict.initiative_id).where(
                     InitiativeDistrict.district_id == filters.district.id
@@ -120,55 +138,131 @@ def filtered(filters: ShowcaseFilters) -> Select[Any]:
             )
         )
     if filters.theme:
-        query = query.where(
+        conditions.append(
             Initiative.id.in_(
                 select(InitiativeTheme.initiative_id).where(InitiativeTheme.theme == filters.theme)
             )
         )
     if filters.help:
-        query = query.where(
+        conditions.append(
             Initiative.id.in_(
                 select(InitiativeHelp.initiative_id).where(InitiativeHelp.kind == filters.help)
             )
         )
     if filters.state:
-        query = query.where(Initiative.state == filters.state)
+        conditions.append(Initiative.state == filters.state)
     if filters.q:
         pattern = like_pattern(filters.q)
-        query = query.where(
+        conditions.append(
             or_(
                 Initiative.title.ilike(pattern, escape="\\"),
                 Initiative.pitch.ilike(pattern, escape="\\"),
             )
         )
-    return query
+    return conditions
+
+
+def filtered(filters: ShowcaseFilters) -> Select[Any]:
+    """Public initiatives matching the filters."""
+    return public_initiatives().where(*filter_conditions(filters))
 
 
 def newest_first(query: Select[Any]) -> Select[Any]:
     return query.order_by(Initiative.published_at.desc(), Initiative.id.desc())
 
 
-def card_options() -> list[Any]:
+@cache
+def card_options() -> tuple[Any, ...]:
     """What a card shows, each collection in one extra query for the whole page (the ready
-    photos only: the first one is the card's thumbnail)."""
-    return [
+    photos only: the first one is the card's thumbnail). Made once."""
+    return (
         selectinload(Initiative.district_links).joinedload(InitiativeDistrict.district),
         selectinload(Initiative.theme_links),
         selectinload(Initiative.help_links),
         selectinload(Initiative.photos.and_(InitiativePhoto.ready.is_(True))),
-    ]
-
-
-def showcase_page(filters: ShowcaseFilters, page: int) -> Pagination:
-    """One page of the showcase, newest published first: a count, the page, and one query per
-    collection on the cards."""
-    return db.paginate(
-        newest_first(filtered(filters)).options(*card_options()),
-        page=min(max(page, 1), MAX_PAGE),
-        per_page=PER_PAGE,
-        error_out=False,
-        count=True,
     )
+
+
+class ShowcasePage(Pagination):
+    """One page of the showcase, for the templates' ``pagination`` macro: its items, page
+    number and the total."""
+
+    def __init__(self, items: list[Initiative], page: int, per_page: int, total: int) -> None:
+        self._query_args = {}
+        self.page = page
+        self.per_page = per_page
+        self.max_per_page = None
+        self.items = items
+        self.total = total
+
+
+def count_matching(conditions: list[ColumnElement[bool]]) -> int:
+    """How many public initiatives match: on ``ix_initiatives_public_id`` (and the link
+    tables' indexes), without reading the table."""
+    query = select(func.count()).select_from(Initiative).where(*conditions)
+    return int(db.session.scalar(query) or 0)
+
+
+def count_public(state: str = "") -> int:
+    """How many public initiatives there are (in ``state`` when given): the sum of the rows of
+    the public states in ``initiative_counts``, which counts the published initiatives per state
+    and is kept exact by the database's triggers (migration 0012)."""
+    query = select(func.coalesce(func.sum(InitiativeCount.total), 0)).where(
+        InitiativeCount.state.in_(PUBLIC_STATES)
+    )
+    if state:
+        query = query.where(InitiativeCount.state == state)
+    return int(db.session.scalar(query) or 0)
+
+
+def page_items(
+    conditions: list[ColumnElement[bool]], offset: int, limit: int, from_oldest: bool
+) -> list[Initiative]:
+    """The initiatives at ``offset`` (newest first). The ids come first, from the index only
+    (skipping ``offset`` index entries is cheap, skipping rows is not); then those rows. Read
+    from the oldest end (``from_oldest``, ``offset`` counted from there) the last pages cost what
+    the first ones do."""
+    order = (
+        (Initiative.published_at.asc(), Initiative.id.asc())
+        if from_oldest
+        else (Initiative.published_at.desc(), Initiative.id.desc())
+    )
+    ids = (
+        select(Initiative.id)
+        .where(*conditions)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+        .subquery("page_ids")
+    )
+    query = newest_first(
+        select(Initiative).join(ids, Initiative.id == ids.c.id).options(*card_options())
+    )
+    return list(db.session.scalars(query))
+
+
+def showcase_page(filters: ShowcaseFilters, page: int, count_key: str | None = None) -> Pagination:
+    """One page of the showcase, newest published first: the count (without filters but the
+    status from ``initiative_counts``; else kept in the page cache under ``count_key`` when
+    there is one), the page, and one query per collection on the cards. Page ``n`` stays page
+    ``n`` (bookmarkable); past the middle it is read from the oldest end."""
+    page = min(max(page, 1), MAX_PAGE)
+    conditions = [*public_conditions(), *filter_conditions(filters)]
+    if filters.district is None and not (filters.theme or filters.help or filters.q):
+        total = count_public(filters.state)
+    elif count_key is None:
+        total = count_matching(conditions)
+    else:
+        total = page_cache.cached_count(count_key, lambda: count_matching(conditions))
+    start = (page - 1) * PER_PAGE
+    end = min(start + PER_PAGE, total)
+    if start >= total:
+        items: list[Initiative] = []
+    elif start > total - end:
+        items = page_items(conditions, total - end, end - start, from_oldest=True)
+    else:
+        items = page_items(conditions, start, PER_PAGE, from_oldest=False)
+    return ShowcasePage(items, page, PER_PAGE, total)
 
 
 def all_districts() -> list[District]:

@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import uploads
 from portal.applications import bp, jobs, permissions, services, workflow
-from portal.applications.editing import forget_stored, load_application, store_chosen
+from portal.applications.editing import (
+    forget_stored,
+    load_application,
+    load_application_row,
+    store_chosen,
+)
 from portal.applications.forms import NewApplicationForm, WithdrawForm
 from portal.applications.labels import (
     ATTACHMENT_KIND_LABELS,
@@ -40,33 +47,66 @@ from portal.rulesets.services import ruleset_in_force
 from portal.timeutil import local_today, utcnow
 from portal.web import redirect_after_post, render, roles_required
 
+# Applications a page on "Mijn aanvragen".
+PER_PAGE = 20
+
+
+class CountedPagination(Pagination):
+    """A page of a select whose rows also carry the total (``count(*) OVER ()``): the items and
+    the number of pages in one query. Only a page past the end counts on its own."""
+
+    def _query_items(self) -> list[Any]:
+        query = self._query_args["select"]
+        rows = db.session.execute(
+            query.add_columns(func.count().over()).limit(self.per_page).offset(self._query_offset)
+        ).all()
+        self._counted = rows[0][-1] if rows else None
+        return [row[0] for row in rows]
+
+    def _query_count(self) -> int:
+        if self._counted is not None:
+            return int(self._counted)
+        if self.page == 1:
+            return 0
+        query = self._query_args["select"].order_by(None).subquery()
+        return int(db.session.scalar(select(func.count()).select_from(query)) or 0)
+
 
 @bp.route("/mijn-aanvragen")
 @roles_required("resident")
 def mine() -> Response:
     """Mijn aanvragen: drafts and applications with status, next step and deadline."""
-    page = db.paginate(
-        select(Application)
+    page = CountedPagination(
+        select=select(Application)
         .where(Application.applicant_id == current_user.id)
         .order_by(Application.updated_at.desc(), Application.id.desc()),
         page=request.args.get("page", 1, type=int),
-        per_page=20,
+        per_page=PER_PAGE,
+        max_per_page=None,
         error_out=False,
     )
     district = None
     budget = None
     if current_user.district_id:
-        district = db.session.scalar(
-            select(District)
-            .where(District.id == current_user.district_id)
-            .options(selectinload(District.councils), selectinload(District.borough))
-        )
-        budget = db.session.scalar(
-            select(DistrictBudget).where(
-                DistrictBudget.district_id == current_user.district_id,
-                DistrictBudget.year == local_today().year,
+        # The district with its borough and councils, and this year's budget: one query.
+        row = (
+            db.session.execute(
+                select(District, DistrictBudget)
+                .outerjoin(
+                    DistrictBudget,
+                    and_(
+                        DistrictBudget.district_id == District.id,
+                        DistrictBudget.year == local_today().year,
+                    ),
+                )
+                .where(District.id == current_user.district_id)
+                .options(joinedload(District.borough), joinedload(District.councils))
             )
+            .unique()
+            .first()
         )
+        if row is not None:
+            district, budget = row
     return render(
         "applications/mine.html",
         page=page,
@@ -143,6 +183,27 @@ def timeline(application: Application) -> list[dict[str, object]]:
     return steps
 
 
+# What the application page shows, in three queries: the application with what it has one of
+# (district, ruleset, accounting) and the steps of its procedure (a few rows each: requests for
+# information and advice, intents, decisions, objections, settlements) joined, then the budget
+# lines and the attachments, which can be many. The endorsements are only counted. The council
+# asked for advice is found among the district's councils (quicker for PostgreSQL to plan than
+# joining the council to the request).
+DETAIL_OPTIONS: tuple[Any, ...] = (
+    joinedload(Application.district).joinedload(District.councils),
+    joinedload(Application.ruleset),
+    joinedload(Application.report),
+    joinedload(Application.info_requests),
+    joinedload(Application.advice_requests),
+    joinedload(Application.intents),
+    joinedload(Application.decisions),
+    joinedload(Application.objections),
+    joinedload(Application.settlements),
+    selectinload(Application.lines),
+    selectinload(Application.attachments),
+)
+
+
 @bp.route("/aanvragen/<int:application_id>")
 def detail(application_id: int) -> Response:
     """The whole application, read-only once submitted, with its timeline and attachments."""
@@ -150,7 +211,11 @@ def detail(application_id: int) -> Response:
         from portal.extensions import login_manager
 
         return login_manager.unauthorized()  # type: ignore[no-any-return]
-    application = viewable(application_id)
+    application, counted = load_application_row(
+        application_id, DETAIL_OPTIONS, services.counted_endorsements_column()
+    )
+    if not permissions.can_view(current_user, application):
+        abort(404)
     if application.is_draft:
         return redirect_after_post(
             url_for("applications.edit", application_id=application.id, section="activiteit")
@@ -164,7 +229,7 @@ def detail(application_id: int) -> Response:
         kader_labels=KADER_LABELS,
         category_labels=CATEGORY_LABELS,
         kind_labels=ATTACHMENT_KIND_LABELS,
-        counted=services.counted_endorsements(application),
+        counted=counted,
         can_withdraw=permissions.can_withdraw(current_user, application),
         is_applicant=permissions.is_applicant(current_user, application),
         can_handle=permissions.handles_borough(current_user, application)

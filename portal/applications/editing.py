@@ -76,33 +76,57 @@ def attach_problems(form: Any, problems: list[services.Problem]) -> list[tuple[A
     return listed
 
 
-def load_application(application_id: int) -> Application:
+# Every collection of an application, for the pages that may show or change any of them.
+EVERYTHING: tuple[Any, ...] = (
+    selectinload(Application.lines),
+    selectinload(Application.attachments),
+    selectinload(Application.endorsements),
+    selectinload(Application.info_requests),
+    selectinload(Application.advice_requests).joinedload(AdviceRequest.council),
+    selectinload(Application.intents),
+    selectinload(Application.decisions),
+    selectinload(Application.objections),
+    selectinload(Application.settlements),
+    selectinload(Application.report),
+)
+# What saving one section of a draft reads besides the application's own columns: the budget
+# lines that "begroting" replaces; the other sections write columns only.
+SAVE_OPTIONS: dict[str, tuple[Any, ...]] = {"begroting": (selectinload(Application.lines),)}
+
+
+def load_application(application_id: int, options: tuple[Any, ...] = EVERYTHING) -> Application:
+    """The application with the collections ``options`` load eagerly (every one by default; a
+    collection left out is loaded when first used)."""
     query = select(Application).where(Application.id == application_id)
     if request.method == "POST":
         # Saves of one draft (autosave, "save", a second tab) take turns: each replaces the
         # budget lines, and two at once would both delete the old lines and both insert.
         query = query.with_for_update(of=Application)
-    application = db.session.scalar(
-        query.options(
-            selectinload(Application.lines),
-            selectinload(Application.attachments),
-            selectinload(Application.endorsements),
-            selectinload(Application.info_requests),
-            selectinload(Application.advice_requests).joinedload(AdviceRequest.council),
-            selectinload(Application.intents),
-            selectinload(Application.decisions),
-            selectinload(Application.objections),
-            selectinload(Application.settlements),
-            selectinload(Application.report),
-        )
-    )
+    application = db.session.execute(query.options(*options)).unique().scalar_one_or_none()
     if application is None:
         abort(404)
     return application
 
 
-def own_draft_or_redirect(application_id: int) -> Application | Response:
-    application = load_application(application_id)
+def load_application_row(application_id: int, options: tuple[Any, ...], *columns: Any) -> Any:
+    """For a page: the application with ``options`` and, in the same query, ``columns`` (such as
+    a count): the row (application, *columns); 404 when there is none."""
+    row = (
+        db.session.execute(
+            select(Application, *columns).where(Application.id == application_id).options(*options)
+        )
+        .unique()
+        .first()
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def own_draft_or_redirect(
+    application_id: int, options: tuple[Any, ...] = EVERYTHING
+) -> Application | Response:
+    application = load_application(application_id, options)
     if not permissions.is_applicant(current_user, application):
         abort(404)
     if not application.is_draft:
@@ -375,30 +399,58 @@ def edit(application_id: int, section: str) -> Response:
         if request.method == "POST":
             stash_unsaved(application_id, section)
         return login_manager.unauthorized()  # type: ignore[no-any-return]
-    loaded = own_draft_or_redirect(application_id)
+    posted = request.method == "POST"
+    # A save reads only what its section writes; the page shows everything.
+    loaded = own_draft_or_redirect(
+        application_id, SAVE_OPTIONS.get(section, ()) if posted else EVERYTHING
+    )
     if isinstance(loaded, Response):
         return loaded
     application = loaded
-    if request.method == "GET" and apply_stash(application):
+    if not posted and apply_stash(application):
         flash(_("U was uitgelogd. Wat u had getypt, hebben wij bewaard."), "info")
-    form = make_form(section, application, request.form if request.method == "POST" else None)
-    if request.method == "POST" and form is None:
-        return redirect_after_post(target_after_save(application, section))
-    if request.method == "POST" and form is not None:
+    form = make_form(section, application, request.form if posted else None)
+    if posted and form is None:
+        target, stays = target_after_save(application_id, section)
+        if stays:
+            flash(_("Opgeslagen."), "success")
+        return redirect_after_post(target)
+    if posted and form is not None:
         if section == "begroting" and ("add_line" in request.form or "remove_line" in request.form):
             return change_lines(application, form)
         valid = save_section(section, form, application)
-        db.session.commit()
         if valid:
-            return redirect_after_post(target_after_save(application, section))
+            commit_keeping_loaded()
+            target, stays = target_after_save(application_id, section)
+            if stays:
+                flash(_("Opgeslagen."), "success")
+            return redirect_after_post(target)
+        db.session.commit()
         return render(
             "applications/edit.html", status=422, **edit_context(application, section, form)
         )
     return render("applications/edit.html", **edit_context(application, section, form))
 
 
-def target_after_save(application: Application, section: str) -> str:
+def commit_keeping_loaded() -> None:
+    """Commit a save without expiring the loaded objects. What follows only answers (a redirect,
+    the time of the autosave) from values this request just wrote or read, and the signed-in
+    user (read by the language and the after-request hooks) would otherwise be loaded again,
+    and the application refreshed."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
+def target_after_save(application_id: int, section: str) -> tuple[str, bool]:
+    """The section to show after a save (the one the button asked for), and whether that is the
+    same section (then the page says it was saved)."""
     index = SECTION_KEYS.index(section)
+    stays = False
     if "previous" in request.form and index > 0:
         section = SECTION_KEYS[index - 1]
     elif "next" in request.form and index < len(SECTION_KEYS) - 1:
@@ -406,8 +458,8 @@ def target_after_save(application: Application, section: str) -> str:
     elif "goto" in request.form and request.form["goto"] in SECTION_KEYS:
         section = request.form["goto"]
     else:
-        flash(_("Opgeslagen."), "success")
-    return url_for("applications.edit", application_id=application.id, section=section)
+        stays = True
+    return url_for("applications.edit", application_id=application_id, section=section), stays
 
 
 def change_lines(application: Application, form: BudgetForm) -> Response:
@@ -446,13 +498,13 @@ def autosave(application_id: int, section: str) -> Response:
     if not current_user.is_authenticated:
         stash_unsaved(application_id, section)
         return expired_autosave(application_id, section)
-    loaded = own_draft_or_redirect(application_id)
+    loaded = own_draft_or_redirect(application_id, SAVE_OPTIONS.get(section, ()))
     if isinstance(loaded, Response):
         return loaded
     application = loaded
     form = make_form(section, application, request.form)
     save_section(section, form, application)
-    db.session.commit()
+    commit_keeping_loaded()
     return render(
         "applications/_autosave.html",
         expired=False,

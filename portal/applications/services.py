@@ -243,6 +243,20 @@ def counted_endorsements(application: Application) -> int:
     )
 
 
+def counted_endorsements_column() -> Any:
+    """``counted_endorsements`` as a column of a query of applications: a page that shows the
+    number reads it with the application, in one query."""
+    return (
+        select(func.count(Endorsement.id))
+        .where(
+            Endorsement.application_id == Application.id,
+            Endorsement.confirmed_at.is_not(None),
+        )
+        .correlate(Application)
+        .scalar_subquery()
+    )
+
+
 def district_remaining_cents(application: Application, year: int) -> int | None:
     """What is left of the district's budget this year (information; the ledger decides)."""
     budget = db.session.scalar(

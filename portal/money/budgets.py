@@ -19,6 +19,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import and_, func, select
@@ -27,7 +28,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.accounts.forms import strip
-from portal.accounts.models import User
+from portal.accounts.models import CaseOfficerBorough, User
 from portal.applications.forms import MoneyField
 from portal.applications.models import Application
 from portal.districts.models import Borough, District, DistrictBudget
@@ -241,17 +242,47 @@ def budgets() -> Response:
 # --- one district's budget and its ledger -------------------------------------------------------
 
 
+class EntriesPage(Pagination):
+    """A page of ledger entries, read with the references of their applications in one query
+    (the select gives rows of an entry and a reference)."""
+
+    references: dict[int, str]
+
+    def _query_items(self) -> list[Any]:
+        rows = db.session.execute(
+            self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        ).all()
+        self.references = {
+            entry.application_id: reference for entry, reference in rows if reference is not None
+        }
+        return [entry for entry, _reference in rows]
+
+    def _query_count(self) -> int:  # never asked: the view sets the total
+        raise NotImplementedError
+
+
 @bp.route("/budgetten/<int:budget_id>")
 @roles_required(*READERS)
 def budget_detail(budget_id: int) -> Response:
     """One district's budget of one year, with the ledger entries behind its figures."""
-    budget = db.session.scalar(
-        select(DistrictBudget)
+    # With the budget, whether the signed-in user handles its borough (then the ledger's
+    # applications link to their cases), instead of loading the user's boroughs.
+    handles_borough = (
+        select(CaseOfficerBorough.user_id)
+        .join(District, District.borough_id == CaseOfficerBorough.borough_id)
+        .where(District.id == DistrictBudget.district_id)
+        .where(CaseOfficerBorough.user_id == current_user.id)
+        .correlate(DistrictBudget)
+        .exists()
+    )
+    row = db.session.execute(
+        select(DistrictBudget, handles_borough)
         .where(DistrictBudget.id == budget_id)
         .options(joinedload(DistrictBudget.district).joinedload(District.borough))
-    )
-    if budget is None:
+    ).first()
+    if row is None:
         abort(404)
+    budget, handled = row
     kind = request.args.get("soort", "")
     kind = kind if kind in KIND_LABELS else ""
     # Count and sum per kind in one query: the filter's counts, the footer's sums and the
@@ -280,37 +311,29 @@ def budget_detail(budget_id: int) -> Response:
 
     from_entries = summed(list(per_kind.values()))
     listed = summed([per_kind[kind]] if kind in per_kind else []) if kind else from_entries
-    query = select(LedgerEntry).where(LedgerEntry.budget_id == budget.id)
+    query = (
+        select(LedgerEntry, Application.reference)
+        .outerjoin(Application, Application.id == LedgerEntry.application_id)
+        .where(LedgerEntry.budget_id == budget.id)
+    )
     if kind:
         query = query.where(LedgerEntry.kind == kind)
-    page = db.paginate(
-        query.options(
+    page = EntriesPage(
+        select=query.options(
             # Only the name: a user's roles and memberships are loaded eagerly by default.
             joinedload(LedgerEntry.actor).options(load_only(User.name), lazyload("*"))
         ).order_by(LedgerEntry.id.desc()),
         page=request.args.get("page", 1, type=int),
         per_page=ENTRIES_PER_PAGE,
+        max_per_page=None,
         error_out=False,
         count=False,  # the counts per kind above already tell how many there are
     )
     counts = {k: row.count for k, row in per_kind.items()}
     entry_count = sum(counts.values())
     page.total = counts.get(kind, 0) if kind else entry_count
-    application_ids = {e.application_id for e in page.items if e.application_id is not None}
-    references = (
-        dict(
-            db.session.execute(
-                select(Application.id, Application.reference).where(
-                    Application.id.in_(application_ids)
-                )
-            ).all()
-        )
-        if application_ids
-        else {}
-    )
     opens_cases = current_user.has_role("admin") or (
-        current_user.has_role("case_officer")
-        and budget.district.borough_id in {b.id for b in current_user.handled_boroughs}
+        current_user.has_role("case_officer") and bool(handled)
     )
     return render(
         "money/budget_detail.html",
@@ -324,7 +347,7 @@ def budget_detail(budget_id: int) -> Response:
         kind_labels=KIND_LABELS,
         page=page,
         page_args={"budget_id": budget.id, **({"soort": kind} if kind else {})},
-        references=references,
+        references=page.references,
         opens_cases=opens_cases,
         # Day first and short, so that the wide ledger table keeps each date on one line.
         short_datetime=lambda moment: format_datetime(moment, "dd-MM-y HH:mm"),

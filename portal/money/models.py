@@ -28,6 +28,18 @@ class LedgerEntry(db.Model):
             "kind IN (" + ", ".join(f"'{k}'" for k in LEDGER_KINDS) + ")", name="known_kind"
         ),
         Index("ix_ledger_entries_budget_created", "budget_id", "id"),
+        # The budget page's counts and sums per kind, from the index alone (PostgreSQL).
+        Index(
+            "ix_ledger_entries_budget_kind",
+            "budget_id",
+            "kind",
+            postgresql_include=[
+                "allocated_delta",
+                "committed_delta",
+                "paid_delta",
+                "recovered_delta",
+            ],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,9 +9,10 @@ from flask import Response, abort, flash, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
+from portal.accounts.models import User
 from portal.applications import permissions, workflow
 from portal.applications.labels import (
     ADVICE_LABELS,
@@ -24,18 +25,15 @@ from portal.applications.labels import (
     STATE_LABELS,
 )
 from portal.applications.models import (
-    AccountabilityReport,
-    AdviceRequest,
     Application,
-    Decision,
-    InfoRequest,
     State,
 )
-from portal.applications.services import counted_endorsements
+from portal.applications.services import counted_endorsements, counted_endorsements_column
 from portal.audit.models import AuditRecord
 from portal.districts.models import District
 from portal.extensions import db
 from portal.money import settlement
+from portal.money.models import Payment
 from portal.reviews import advice, decisions, objections, services
 from portal.reviews.forms import (
     AcceptForm,
@@ -120,41 +118,86 @@ REFUSALS = {
 }
 
 
-def load_case(application_id: int) -> Application:
-    """The application, for a case officer of its borough (or an admin, to read); else 404."""
-    application = db.session.scalar(
-        select(Application)
-        .where(Application.id == application_id)
-        .options(
-            joinedload(Application.applicant),
-            joinedload(Application.district).joinedload(District.borough),
-            joinedload(Application.district).selectinload(District.councils),
-            selectinload(Application.lines),
-            selectinload(Application.attachments),
-            selectinload(Application.endorsements),
-            selectinload(Application.info_requests).joinedload(InfoRequest.requested_by),
-            selectinload(Application.advice_requests).options(
-                joinedload(AdviceRequest.council), selectinload(AdviceRequest.conflicts)
-            ),
-            selectinload(Application.intents),
-            selectinload(Application.decisions).options(
-                joinedload(Decision.decided_by), joinedload(Decision.approved_by)
-            ),
-            selectinload(Application.objections),
-            selectinload(Application.settlements),
-            selectinload(Application.report).selectinload(AccountabilityReport.lines),
+# The case in two queries: the application with what it has one of (district with its borough
+# and councils, ruleset, accounting) and the steps of its procedure (a few rows each: requests for
+# information and advice, intents, decisions, objections, settlements); then the people the page
+# names (the applicant, who asked, decided and approved) with the boroughs they handle, which also
+# tells whether the signed-in officer handles this case. (Splitting the first query in two makes
+# each quicker for PostgreSQL to plan, but costs as much in the extra round trip and in Python.)
+# What the page shows only sometimes (the attachments of an answer, an objection or the
+# accounting; the accounting's lines) is loaded when it is shown; the budget lines and the
+# endorsements are not on this page.
+CASE_OPTIONS: tuple[Any, ...] = (
+    joinedload(Application.district).options(
+        joinedload(District.borough), joinedload(District.councils)
+    ),
+    joinedload(Application.ruleset),
+    joinedload(Application.report),
+    joinedload(Application.info_requests),
+    joinedload(Application.advice_requests),
+    joinedload(Application.intents),
+    joinedload(Application.decisions),
+    joinedload(Application.objections),
+    joinedload(Application.settlements),
+)
+
+
+def load_case_row(application_id: int, *columns: Any) -> Any:
+    """The application (with ``columns`` read in the same query: the row (application,
+    *columns)), for a case officer of its borough (or an admin, to read); else 404."""
+    row = (
+        db.session.execute(
+            select(Application, *columns)
+            .where(Application.id == application_id)
+            .options(*CASE_OPTIONS)
         )
+        .unique()
+        .first()
     )
+    application = row[0] if row is not None else None
     if application is None or application.state == State.DRAFT:
         abort(404)
+    people = {application.applicant_id, current_user.id}
+    people.update(r.requested_by_id for r in application.info_requests)
+    for decision in application.decisions:
+        people.update((decision.decided_by_id, decision.approved_by_id))
+    people.discard(None)
+    # Into the session: the relationships to them are then found without a query, and the
+    # signed-in user's boroughs are loaded.
+    db.session.execute(
+        select(User).where(User.id.in_(people)).options(joinedload(User.handled_boroughs))
+    ).unique().all()
     if not (
         permissions.handles_borough(current_user, application) or current_user.has_role("admin")
     ):
         abort(404)
-    return application
+    return row
 
 
-def case_context(application: Application, **forms: Any) -> dict[str, Any]:
+def load_case(application_id: int) -> Application:
+    """The application, for a case officer of its borough (or an admin, to read); else 404."""
+    return load_case_row(application_id)[0]  # type: ignore[no-any-return]
+
+
+def paid_cents_column() -> Any:
+    """``settlement.paid_cents`` as a column of a query of applications."""
+    return (
+        select(func.coalesce(func.sum(Payment.amount_cents), 0))
+        .where(Payment.application_id == Application.id, Payment.status == "paid")
+        .correlate(Application)
+        .scalar_subquery()
+    )
+
+
+def case_context(
+    application: Application,
+    *,
+    counted: int | None = None,
+    paid_cents: int | None = None,
+    **forms: Any,
+) -> dict[str, Any]:
+    """What the case page shows; ``counted`` and ``paid_cents`` when read with the application
+    already, and the forms of a failed post with what was typed."""
     ruleset = services.ruleset_of(application)
     today = local_today()
     actions = set(workflow.allowed_actions(current_user, application))
@@ -165,25 +208,87 @@ def case_context(application: Application, **forms: Any) -> dict[str, Any]:
         .options(joinedload(AuditRecord.actor))
         .order_by(AuditRecord.id)
     ).all()
-    info_form = forms.get("info_form") or InfoRequestForm(
-        formdata=None, due_date=services.default_info_due(application, today)
-    )
     advice_request = application.advice_request
     may_decide, advice_code = advice.may_decide(application, today)
-    advice_form = forms.get("advice_form") or AdviceRequestForm(
-        formdata=None, due_date=advice.default_advice_due(application, today)
-    )
-    advice_form.council.choices = [(c.id, c.name) for c in application.district.councils]
     intent = application.open_intent
-    decision_form = forms.get("decision_form") or DecisionForm(
-        formdata=None,
-        outcome="refuse" if intent and intent.kind == "refuse" else "grant",
-        amount=(intent.proposed_cents if intent and intent.proposed_cents else None)
-        or application.requested_cents,
-        conditions=advice_request.conditions if advice_request else None,
-        grounds=intent.grounds if intent else [],
-        reasons=intent.reasons if intent else "",
-    )
+    open_settlement = settlement.open_settlement(application)
+    settled = [s for s in application.settlements if s.status == "final"]
+
+    def form(key: str, shown: bool, make: Any) -> Any:
+        """The form of a failed post as typed; else a fresh one, only for a panel the page
+        shows (None for the others)."""
+        return forms.get(key) or (make() if shown else None)
+
+    def make_advice_form() -> AdviceRequestForm:
+        return AdviceRequestForm(
+            formdata=None, due_date=advice.default_advice_due(application, today)
+        )
+
+    advice_form = form("advice_form", "request_advice" in actions, make_advice_form)
+    if advice_form is not None:
+        advice_form.council.choices = [(c.id, c.name) for c in application.district.councils]
+    forms_shown = {
+        "accept_form": form("accept_form", "accept" in actions, lambda: AcceptForm(formdata=None)),
+        "info_form": form(
+            "info_form",
+            "request_info" in actions,
+            lambda: InfoRequestForm(
+                formdata=None, due_date=services.default_info_due(application, today)
+            ),
+        ),
+        # Putting aside asks for its reasons on a page of its own.
+        "aside_form": forms.get("aside_form"),
+        "extend_form": form(
+            "extend_form", "extend_deadline" in actions, lambda: ExtendForm(formdata=None)
+        ),
+        "advice_form": advice_form,
+        "intent_form": form(
+            "intent_form", "send_intent" in actions, lambda: IntentForm(formdata=None)
+        ),
+        "decision_form": form(
+            "decision_form",
+            "grant" in actions,
+            lambda: DecisionForm(
+                formdata=None,
+                outcome="refuse" if intent and intent.kind == "refuse" else "grant",
+                amount=(intent.proposed_cents if intent and intent.proposed_cents else None)
+                or application.requested_cents,
+                conditions=advice_request.conditions if advice_request else None,
+                grounds=intent.grounds if intent else [],
+                reasons=intent.reasons if intent else "",
+            ),
+        ),
+        # Its token also goes with "repayment received".
+        "approve_form": form(
+            "approve_form",
+            "approve_grant" in actions or any(s.recovery_status == "open" for s in settled),
+            lambda: ApproveForm(formdata=None),
+        ),
+        "return_form": form(
+            "return_form", "approve_grant" in actions, lambda: ReturnForm(formdata=None)
+        ),
+        "hearing_form": form(
+            "hearing_form",
+            "record_hearing" in actions,
+            lambda: HearingForm(formdata=None, held_on=today),
+        ),
+        "objection_form": form(
+            "objection_form",
+            "record_hearing" in actions,
+            lambda: ObjectionDecisionForm(formdata=None),
+        ),
+        "settle_form": form(
+            "settle_form",
+            "settle" in actions,
+            lambda: SettleForm(
+                formdata=None,
+                amount=open_settlement.final_cents
+                if open_settlement
+                else application.granted_cents,
+                reasons=open_settlement.reasons if open_settlement else None,
+            ),
+        ),
+    }
     return {
         "application": application,
         "ruleset": ruleset,
@@ -195,44 +300,24 @@ def case_context(application: Application, **forms: Any) -> dict[str, Any]:
         "info": info,
         "info_overdue": bool(info and today > info.due_date),
         "trail": trail,
-        "counted": counted_endorsements(application),
-        "accept_form": AcceptForm(formdata=None),
-        "info_form": info_form,
-        "aside_form": forms.get("aside_form") or PutAsideForm(formdata=None),
-        "extend_form": forms.get("extend_form") or ExtendForm(formdata=None),
+        "counted": counted_endorsements(application) if counted is None else counted,
+        **forms_shown,
         "advice_request": advice_request,
-        "advice_form": advice_form,
         "may_decide": may_decide,
         "advice_code": advice_code,
         "intent": intent,
-        "intent_form": forms.get("intent_form") or IntentForm(formdata=None),
-        "decision_form": decision_form,
         "pending": application.pending_decision,
-        "approve_form": ApproveForm(formdata=None),
-        "return_form": forms.get("return_form") or ReturnForm(formdata=None),
         "objection": application.open_objection,
-        "hearing_form": forms.get("hearing_form") or HearingForm(formdata=None, held_on=today),
-        "objection_form": forms.get("objection_form") or ObjectionDecisionForm(formdata=None),
         "decision_actions": actions & {"send_intent", "grant", "refuse", "propose_grant"},
         "report": application.report,
-        "settlement_intent": settlement.open_settlement(application),
-        "settlements": [s for s in application.settlements if s.status == "final"],
-        "settle_form": forms.get("settle_form")
-        or SettleForm(
-            formdata=None,
-            amount=(
-                settlement.open_settlement(application).final_cents
-                if settlement.open_settlement(application)
-                else application.granted_cents
-            ),
-            reasons=(
-                settlement.open_settlement(application).reasons
-                if settlement.open_settlement(application)
-                else None
-            ),
-        ),
+        "settlement_intent": open_settlement,
+        "settlements": settled,
         "accounting_due": settlement.accounting_due(application),
-        "paid_cents": settlement.paid_cents(application) if application.granted_cents else 0,
+        "paid_cents": (
+            (settlement.paid_cents(application) if paid_cents is None else paid_cents)
+            if application.granted_cents
+            else 0
+        ),
         "ground_labels": REFUSAL_GROUND_LABELS,
         "advice_labels": ADVICE_LABELS,
         "objection_labels": OBJECTION_OUTCOME_LABELS,
@@ -270,7 +355,12 @@ def refused(application: Application, error: workflow.WorkflowError, **forms: An
 @roles_required("case_officer", "admin")
 def case(application_id: int) -> Response:
     """One application as the case officer sees it."""
-    return render("reviews/case.html", **case_context(load_case(application_id)))
+    application, counted, paid = load_case_row(
+        application_id, counted_endorsements_column(), paid_cents_column()
+    )
+    return render(
+        "reviews/case.html", **case_context(application, counted=counted, paid_cents=paid)
+    )
 
 
 @bp.route("/behandeling/<int:application_id>/compleet", methods=["POST"])

@@ -145,17 +145,29 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(token: str) -> Any:
         from portal.accounts.models import User
+        from portal.notifications.models import Notification
 
-        # The user, their roles and council memberships in one query: every page asks for them.
-        return (
-            db.session.scalars(
-                select(User)
+        # The user, their roles, their council memberships and the number of unread messages
+        # (the navigation shows it) in one query: every signed-in page asks for all four.
+        unread = (
+            select(func.count(Notification.id))
+            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            .correlate(User)
+            .scalar_subquery()
+        )
+        row = (
+            db.session.execute(
+                select(User, unread)
                 .where(User.session_token == token, User.active.is_(True))
                 .options(joinedload(User.role_links), joinedload(User.memberships))
             )
             .unique()
             .first()
         )
+        if row is None:
+            return None
+        g.unread_count = row[1]
+        return row[0]
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import delete, exists, select, update
@@ -51,6 +51,7 @@ def detail(notification_id: int) -> Response:
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.session.commit()
+        g.pop("unread_count", None)  # counted when the user was loaded: count again
     return render("notifications/detail.html", notification=notification)
 
 

@@ -11,7 +11,7 @@ PORT ?= 5000
 export FLASK_APP := portal:create_app
 export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install translations lint services chromium clean bench-mail bench
+.PHONY: run test install translations lint services chromium clean bench-mail bench bench-plans
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ bench-mail: install services
 bench: install services
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py
+
+# The query plans of the same pages on the same database: EXPLAIN ANALYZE of every statement, and
+# any large table read whole. Writes bench/results/plans.md and plans.json.
+bench-plans: install services
+	$(BIN)/python bench/plans.py
 
 clean:
 	rm -rf $(VENV) instance/wijkkracht.sqlite instance/mail

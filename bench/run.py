@@ -229,6 +229,7 @@ def pick(database_url: str) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
 
     from portal.initiatives.showcase import PER_PAGE as SHOWCASE_PER_PAGE
+    from portal.reviews.views import PER_PAGE as QUEUE_PER_PAGE
 
     engine = create_engine(database_url)
     public = ", ".join(f"'{s}'" for s in PUBLIC_STATES)
@@ -371,7 +372,7 @@ def pick(database_url: str) -> dict[str, Any]:
         },
         "search": word,
         "showcase_last_page": max(math.ceil(public_count / SHOWCASE_PER_PAGE), 1),
-        "queue_last_page": max(math.ceil(officer.n / 25), 1),  # 25: hard-coded in the view
+        "queue_last_page": max(math.ceil(officer.n / QUEUE_PER_PAGE), 1),
         "queue_district": queue_district.district_id if queue_district else None,
     }
 

@@ -448,3 +448,15 @@ def test_every_page_of_the_showcase_is_the_same_read_from_either_end(
     assert [len(page) for page in pages] == [4, 4, 3]
     assert [title for page in pages for title in page] == expected
     assert titles(client.get("/initiatieven?page=4").get_data(as_text=True)) == []
+
+
+def test_the_cache_follows_redis_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from portal.config import load_config
+
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.delenv("PORTAL_PAGE_CACHE_URL", raising=False)
+    assert load_config(str(tmp_path))["PORTAL_PAGE_CACHE_URL"] is None  # the Redis above
+    monkeypatch.setenv("PORTAL_PAGE_CACHE_URL", "")
+    assert load_config(str(tmp_path))["PORTAL_PAGE_CACHE_URL"] == ""  # off

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -97,6 +98,37 @@ def render(full: str, fragment: str | None = None, status: int = 200, **context:
     response = Response(render_template(template, **context), status=status)
     response.headers.add("Vary", "HX-Request")
     return response
+
+
+@dataclass
+class ListPage:
+    """One page of a list whose total is already known: what the ``pagination`` macro and the
+    templates use of Flask-SQLAlchemy's ``Pagination``, without its count query."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.per_page) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
 
 
 def redirect_after_post(location: str) -> Response:

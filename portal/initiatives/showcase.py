@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -33,6 +32,7 @@ from portal.initiatives.models import (
     InitiativePhoto,
     InitiativeTheme,
 )
+from portal.web import ListPage
 
 PER_PAGE = 24
 # A page number beyond this is treated as this one (an absurd OFFSET would overflow the database).
@@ -183,19 +183,6 @@ def card_options() -> tuple[Any, ...]:
     )
 
 
-class ShowcasePage(Pagination):
-    """One page of the showcase, for the templates' ``pagination`` macro: its items, page
-    number and the total."""
-
-    def __init__(self, items: list[Initiative], page: int, per_page: int, total: int) -> None:
-        self._query_args = {}
-        self.page = page
-        self.per_page = per_page
-        self.max_per_page = None
-        self.items = items
-        self.total = total
-
-
 def count_matching(conditions: list[ColumnElement[bool]]) -> int:
     """How many public initiatives match: on ``ix_initiatives_public_id`` (and the link
     tables' indexes), without reading the table."""
@@ -241,7 +228,7 @@ def page_items(
     return list(db.session.scalars(query))
 
 
-def showcase_page(filters: ShowcaseFilters, page: int, count_key: str | None = None) -> Pagination:
+def showcase_page(filters: ShowcaseFilters, page: int, count_key: str | None = None) -> ListPage:
     """One page of the showcase, newest published first: the count (without filters but the
     status from ``initiative_counts``; else kept in the page cache under ``count_key`` when
     there is one), the page, and one query per collection on the cards. Page ``n`` stays page
@@ -262,7 +249,7 @@ def showcase_page(filters: ShowcaseFilters, page: int, count_key: str | None = N
         items = page_items(conditions, total - end, end - start, from_oldest=True)
     else:
         items = page_items(conditions, start, PER_PAGE, from_oldest=False)
-    return ShowcasePage(items, page, PER_PAGE, total)
+    return ListPage(items, page, PER_PAGE, total)
 
 
 def all_districts() -> list[District]:

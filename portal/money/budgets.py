@@ -19,11 +19,10 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_sqlalchemy.pagination import Pagination
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload, load_only
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -38,7 +37,7 @@ from portal.money.allocations import MAX_YEAR, MIN_YEAR, AllocationTooLow
 from portal.money.models import LEDGER_KINDS, LedgerEntry
 from portal.money.views import bp
 from portal.timeutil import local_today
-from portal.web import format_money, redirect_after_post, render, roles_required
+from portal.web import ListPage, format_money, redirect_after_post, render, roles_required
 
 READERS = ("admin", "finance", "case_officer")
 ENTRIES_PER_PAGE = 50
@@ -242,25 +241,6 @@ def budgets() -> Response:
 # --- one district's budget and its ledger -------------------------------------------------------
 
 
-class EntriesPage(Pagination):
-    """A page of ledger entries, read with the references of their applications in one query
-    (the select gives rows of an entry and a reference)."""
-
-    references: dict[int, str]
-
-    def _query_items(self) -> list[Any]:
-        rows = db.session.execute(
-            self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        ).all()
-        self.references = {
-            entry.application_id: reference for entry, reference in rows if reference is not None
-        }
-        return [entry for entry, _reference in rows]
-
-    def _query_count(self) -> int:  # never asked: the view sets the total
-        raise NotImplementedError
-
-
 @bp.route("/budgetten/<int:budget_id>")
 @roles_required(*READERS)
 def budget_detail(budget_id: int) -> Response:
@@ -318,20 +298,20 @@ def budget_detail(budget_id: int) -> Response:
     )
     if kind:
         query = query.where(LedgerEntry.kind == kind)
-    page = EntriesPage(
-        select=query.options(
-            # Only the name: a user's roles and memberships are loaded eagerly by default.
-            joinedload(LedgerEntry.actor).options(load_only(User.name), lazyload("*"))
-        ).order_by(LedgerEntry.id.desc()),
-        page=request.args.get("page", 1, type=int),
-        per_page=ENTRIES_PER_PAGE,
-        max_per_page=None,
-        error_out=False,
-        count=False,  # the counts per kind above already tell how many there are
-    )
     counts = {k: row.count for k, row in per_kind.items()}
     entry_count = sum(counts.values())
-    page.total = counts.get(kind, 0) if kind else entry_count
+    # The total from the counts per kind above, so the page needs no count of its own; each
+    # entry comes with its application's reference.
+    total = counts.get(kind, 0) if kind else entry_count
+    number = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.execute(
+        query.options(joinedload(LedgerEntry.actor).load_only(User.name))
+        .order_by(LedgerEntry.id.desc())
+        .limit(ENTRIES_PER_PAGE)
+        .offset((number - 1) * ENTRIES_PER_PAGE)
+    ).all()
+    references = {entry.application_id: ref for entry, ref in rows if ref is not None}
+    page = ListPage([entry for entry, _ref in rows], number, ENTRIES_PER_PAGE, total)
     opens_cases = current_user.has_role("admin") or (
         current_user.has_role("case_officer") and bool(handled)
     )
@@ -347,7 +327,7 @@ def budget_detail(budget_id: int) -> Response:
         kind_labels=KIND_LABELS,
         page=page,
         page_args={"budget_id": budget.id, **({"soort": kind} if kind else {})},
-        references=page.references,
+        references=references,
         opens_cases=opens_cases,
         # Day first and short, so that the wide ledger table keeps each date on one line.
         short_datetime=lambda moment: format_datetime(moment, "dd-MM-y HH:mm"),

@@ -34,9 +34,9 @@ from portal.extensions import db, login_manager
 from portal.reviews import advice
 from portal.reviews.council_forms import AdviceForm, CommentForm, ConflictForm
 from portal.reviews.services import ReviewRefused
-from portal.reviews.views import ListPage, bp
+from portal.reviews.views import bp
 from portal.timeutil import local_today
-from portal.web import redirect_after_post, render
+from portal.web import ListPage, redirect_after_post, render
 
 PER_PAGE = 25
 

@@ -19,7 +19,7 @@ from portal.applications.models import Application, ApplicationCount, State
 from portal.districts.models import Borough, Council, District, council_districts
 from portal.extensions import db
 from portal.timeutil import local_today
-from portal.web import render, roles_required
+from portal.web import ListPage, render, roles_required
 
 
 def accounting_due(application: Application) -> Any:
@@ -127,37 +127,6 @@ PER_PAGE = 25
 # siblings), and the same order backwards for pages past the middle.
 QUEUE_ORDER = (Application.decision_deadline.asc().nulls_last(), Application.id.asc())
 QUEUE_ORDER_BACKWARDS = (Application.decision_deadline.desc().nulls_first(), Application.id.desc())
-
-
-@dataclass
-class ListPage:
-    """One page of a list whose total is already known: what the ``pagination`` macro and the
-    templates use of Flask-SQLAlchemy's ``Pagination``, without its count query."""
-
-    items: list[Any]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return -(-self.total // self.per_page) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
 
 
 def url_maker(endpoint: str, name: str) -> Callable[[int], str]:

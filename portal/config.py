@@ -58,8 +58,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "PORTAL_BASE_URL": base_url,
         "PORTAL_MUNICIPALITY": _env("MUNICIPALITY", "Gemeente Enschede"),
         "PORTAL_REDIS_URL": redis_url,
-        # The anonymous page cache (portal/initiatives/page_cache.py): unset means the Redis
-        # above, empty turns the cache off.
+        # The page caches (portal/page_cache.py): unset means the Redis above, empty turns
+        # them off.
         "PORTAL_PAGE_CACHE_URL": os.environ.get("PORTAL_PAGE_CACHE_URL"),
         # Mail: "smtp" in production; "file" writes to instance/mail/ for development.
         "PORTAL_MAIL_BACKEND": _env("MAIL_BACKEND", "smtp" if env == "production" else "file"),

@@ -162,6 +162,29 @@ def client(app: Flask, database: Any) -> FlaskClient:
     return app.test_client()
 
 
+PAGE_CACHE_REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('PORTAL_TEST_REDIS_DB', '14')}"
+
+
+@pytest.fixture
+def cache(app: Flask, database: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The page caches (portal/page_cache.py) on, in the test Redis, under a prefix of this
+    test's own; the Redis connection to look into them."""
+    import redis
+
+    connection = redis.Redis.from_url(PAGE_CACHE_REDIS_URL, socket_connect_timeout=1)
+    try:
+        connection.ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {PAGE_CACHE_REDIS_URL}")
+    prefix = f"wijkkracht-test:{uuid.uuid4().hex}:"
+    monkeypatch.setitem(app.config, "PORTAL_PAGE_CACHE_URL", PAGE_CACHE_REDIS_URL)
+    monkeypatch.setitem(app.config, "PORTAL_PAGE_CACHE_PREFIX", prefix)
+    yield connection
+    keys = list(connection.scan_iter(prefix + "*"))
+    if keys:
+        connection.delete(*keys)
+
+
 @pytest.fixture
 def count_queries(app: Flask, database: Any) -> Any:
     """``with count_queries() as counted: ...`` then ``counted.count`` / ``counted.statements``."""

@@ -1,23 +1,22 @@
-"""The page cache of the showcase and an initiative's page (``portal.initiatives.page_cache``):
+"""The page cache of the showcase and an initiative's page (``portal.page_cache``):
 anonymous visitors get the stored page until something it shows changes; signed-in users, other
 languages, waiting flash messages and htmx fragments are kept apart; every visitor gets their own
 CSRF token; the last pages of the showcase are the same read from either end."""
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis
 from sqlalchemy import select
 
+from portal import page_cache
 from portal.districts.models import District
 from portal.extensions import db
-from portal.initiatives import drafting, page_cache, participation, review, services
+from portal.initiatives import drafting, participation, review, services
 from portal.initiatives import showcase as listing
 from portal.initiatives.models import InitiativePhoto, InitiativeTheme
 from tests.conftest import Factory
@@ -25,25 +24,7 @@ from tests.test_initiatives_showcase import make_initiative, published, sign_in,
 
 pytestmark = pytest.mark.redis
 
-REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('PORTAL_TEST_REDIS_DB', '14')}"
 TOKEN = re.compile(r'(name="csrf_token" value="|&#34;X-CSRFToken&#34;: &#34;)[^"&]+')
-
-
-@pytest.fixture
-def cache(app: Any, database: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The page cache on, in the test Redis, under a prefix of this test's own."""
-    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        connection.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"wijkkracht-test:{uuid.uuid4().hex}:"
-    monkeypatch.setitem(app.config, "PORTAL_PAGE_CACHE_URL", REDIS_URL)
-    monkeypatch.setitem(app.config, "PORTAL_PAGE_CACHE_PREFIX", prefix)
-    yield connection
-    keys = list(connection.scan_iter(prefix + "*"))
-    if keys:
-        connection.delete(*keys)
 
 
 @pytest.fixture

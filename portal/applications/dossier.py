@@ -3,7 +3,6 @@ attachments, the PDF summary, and withdrawing."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from portal.districts.models import District, DistrictBudget
 from portal.extensions import db, login_manager
 from portal.money.models import Payment
 from portal.money.settlement import accounting_due
+from portal.page_cache import cached_for_user, fresh_key
 from portal.reviews import decisions as review_decisions
 from portal.reviews import objections as review_objections
 from portal.reviews import services as review_services
@@ -73,6 +73,7 @@ class CountedPagination(Pagination):
 
 
 @bp.route("/mijn-aanvragen")
+@cached_for_user
 @roles_required("resident")
 def mine() -> Response:
     """Mijn aanvragen: drafts and applications with status, next step and deadline."""
@@ -113,7 +114,7 @@ def mine() -> Response:
         district=district,
         budget=budget,
         ruleset=ruleset_in_force(),
-        new_form=NewApplicationForm(creation_key=uuid.uuid4().hex),
+        new_form=NewApplicationForm(creation_key=fresh_key()),
         state_labels=STATE_LABELS,
         next_step_labels=NEXT_STEP_LABELS,
     )
@@ -205,6 +206,7 @@ DETAIL_OPTIONS: tuple[Any, ...] = (
 
 
 @bp.route("/aanvragen/<int:application_id>")
+@cached_for_user
 def detail(application_id: int) -> Response:
     """The whole application, read-only once submitted, with its timeline and attachments."""
     if not current_user.is_authenticated:

@@ -17,10 +17,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal import page_cache
 from portal.applications.models import Application
 from portal.districts.models import District
 from portal.extensions import db
-from portal.initiatives import bp, page_cache, participation, permissions
+from portal.initiatives import bp, participation, permissions
 from portal.initiatives import showcase as listing
 from portal.initiatives.labels import HELP_LABELS, STATE_LABELS, THEME_LABELS
 from portal.initiatives.models import (

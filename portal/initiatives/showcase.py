@@ -18,10 +18,10 @@ from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal import page_cache
 from portal.applications.labels import KADER_LABELS
 from portal.districts.models import District
 from portal.extensions import db
-from portal.initiatives import page_cache
 from portal.initiatives.models import (
     HELP_KINDS,
     PUBLIC_STATE_VALUES,

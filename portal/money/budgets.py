@@ -36,6 +36,7 @@ from portal.money import allocations, ledger
 from portal.money.allocations import MAX_YEAR, MIN_YEAR, AllocationTooLow
 from portal.money.models import LEDGER_KINDS, LedgerEntry
 from portal.money.views import bp
+from portal.page_cache import cached_for_user
 from portal.timeutil import local_today
 from portal.web import ListPage, format_money, redirect_after_post, render, roles_required
 
@@ -242,6 +243,7 @@ def budgets() -> Response:
 
 
 @bp.route("/budgetten/<int:budget_id>")
+@cached_for_user
 @roles_required(*READERS)
 def budget_detail(budget_id: int) -> Response:
     """One district's budget of one year, with the ledger entries behind its figures."""

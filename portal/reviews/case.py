@@ -34,6 +34,7 @@ from portal.districts.models import District
 from portal.extensions import db
 from portal.money import settlement
 from portal.money.models import Payment
+from portal.page_cache import cached_for_user
 from portal.reviews import advice, decisions, objections, services
 from portal.reviews.forms import (
     AcceptForm,
@@ -352,6 +353,7 @@ def refused(application: Application, error: workflow.WorkflowError, **forms: An
 
 
 @bp.route("/behandeling/<int:application_id>")
+@cached_for_user
 @roles_required("case_officer", "admin")
 def case(application_id: int) -> Response:
     """One application as the case officer sees it."""

@@ -18,6 +18,7 @@ from portal.applications.labels import STATE_LABELS
 from portal.applications.models import Application, ApplicationCount, State
 from portal.districts.models import Borough, Council, District, council_districts
 from portal.extensions import db
+from portal.page_cache import cached_for_user
 from portal.timeutil import local_today
 from portal.web import ListPage, render, roles_required
 
@@ -216,6 +217,7 @@ def queue_page(listed: Select[Any], number: int, total: int) -> ListPage:
 
 
 @bp.route("/werkvoorraad")
+@cached_for_user
 @roles_required("case_officer")
 def queue() -> Response:
     """The case officer's work queue: applications of the boroughs they handle, filtered and
@@ -264,6 +266,7 @@ def queue() -> Response:
 
 
 @bp.route("/wijkorgaan")
+@cached_for_user
 @roles_required("council_member")
 def council_requests() -> Response:
     """Requests for advice to the councils this member belongs to: open ones first."""

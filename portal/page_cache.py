@@ -1,7 +1,11 @@
-"""A cache of the public pages of initiatives for anonymous visitors: the showcase (every filter,
-search and page) and an initiative's page are the same for everyone who is not signed in, per
-language. Kept in Redis (``PORTAL_PAGE_CACHE_URL``, by default ``PORTAL_REDIS_URL``), so every
-worker process sees the same entries; without Redis there is no cache.
+"""The page caches, in Redis (``PORTAL_PAGE_CACHE_URL``, by default ``PORTAL_REDIS_URL``), so every
+worker process sees the same entries; without Redis there is no cache. Two caches:
+
+- the public pages of initiatives for anonymous visitors (the showcase and an initiative's page);
+- the busiest signed-in pages, per user (``cached_for_user``, below).
+
+**Public pages.** The showcase (every filter, search and page) and an initiative's page are the
+same for everyone who is not signed in, per language.
 
 What is cached is the page's own part, never the page around it: the blocks ``title``, ``head``
 and ``content`` of the page's template (or the htmx fragment). The page around it (``base.html``:
@@ -24,9 +28,21 @@ themes or help): the exact counts of filtered showcase lists are kept under it, 
 supporter or comment does not make the next visitor count again. (The whole list's count, and a
 count by status alone, come from the ``initiative_counts`` table and need no cache.)
 
+**Signed-in pages** (the work queue, a case, a resident's application, Mijn aanvragen, the
+council's requests, a district's budget). Such a page is one session's: it is stored whole, under
+the session's login token, the address, the language chosen, htmx fragment or not, and today's
+date (deadlines are shown against today). A third version goes up after *every* commit that wrote
+anything at all, so an entry is only served while nothing in the database has changed since it
+was made: the page around the content (the unread count, the user's roles and name) is as current
+as the rest, and the checks of who may see the page would decide as they did (see
+``cached_for_user``). The one thing in it that belongs to the request, the CSRF token, is stored
+as a marker and replaced by the visitor's own token on the way out. Only a 200 is stored, without
+flash messages, cookies or headers of the view's own. This trades hit rate for certainty: while
+case officers are at work, every change empties the cache for all.
+
 Changes made behind the app's back (SQL by hand, ``flask seed-scale``'s COPY) do not raise the
-version: entries live at most ``TTL`` seconds, and a process raises both versions the first time
-it uses the cache (a deploy or restart starts afresh).
+versions: entries live at most ``TTL`` seconds (a signed-in page ``USER_TTL``), and a process
+raises every version the first time it uses the cache (a deploy or restart starts afresh).
 """
 
 from __future__ import annotations
@@ -35,36 +51,47 @@ import hashlib
 import json
 import logging
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec
 
-from flask import Response, current_app, has_app_context, render_template, request, session
+from flask import Response, current_app, g, has_app_context, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from redis.exceptions import RedisError
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from portal.timeutil import local_today
 from portal.web import is_fragment_request, render
+
+P = ParamSpec("P")
 
 log = logging.getLogger(__name__)
 
 TTL = 300  # seconds an entry lives at most
+USER_TTL = 60  # the same for a signed-in page
 BLOCKS = ("title", "head", "content")
 SHELL = "initiatives/_cached_page.html"
 # When Redis does not answer: no cache for this long (the page is made as without Redis).
 PAUSE_AFTER_ERROR = 10.0
 
 REDIS_ERRORS = (RedisError, OSError)
-# The two versions: of everything the pages show, and of which initiatives the lists hold.
+# The versions: of everything the public pages show, of which initiatives the lists hold, and of
+# anything at all (the signed-in pages).
 PAGES = "pages"
 LISTS = "lists"
+SIGNED_IN = "signed-in"
+VERSIONS = (PAGES, LISTS, SIGNED_IN)
 
 _clients: dict[str, Any] = {}
 _paused_until: dict[str, float] = {}
 _started: set[str] = set()
-_SESSION_KEY = "public_page_cache_changes"
+_SESSION_KEY = "page_cache_changes"
 
 
 # --- Redis ----------------------------------------------------------------------------------------
@@ -85,7 +112,7 @@ def prefix() -> str:
     if configured:
         return str(configured)
     database = str(config.get("SQLALCHEMY_DATABASE_URI", ""))
-    return "wijkkracht:public-pages:" + hashlib.sha1(database.encode()).hexdigest()[:12] + ":"  # noqa: S324
+    return "wijkkracht:pages:" + hashlib.sha1(database.encode()).hexdigest()[:12] + ":"  # noqa: S324
 
 
 def client() -> Any | None:
@@ -131,11 +158,11 @@ def _raise(redis_client: Any, keys: list[str]) -> None:
 
 
 def _start(redis_client: Any, keys: str) -> None:
-    """The first use in this process raises both versions: entries made by older code (or
+    """The first use in this process raises every version: entries made by older code (or
     before data was loaded behind the app's back) are not served."""
     if keys in _started:
         return
-    _raise(redis_client, [keys + PAGES, keys + LISTS])
+    _raise(redis_client, [keys + version for version in VERSIONS])
     _started.add(keys)
 
 
@@ -150,13 +177,15 @@ def _split(value: bytes | None) -> tuple[int, bytes] | None:
 
 
 def bump(kinds: set[str]) -> None:
-    """Raise the versions (``LISTS`` raises both): every entry made before is stale."""
+    """Raise the versions named (``LISTS`` raises ``PAGES`` too, and any change ``SIGNED_IN``):
+    every entry made before under them is stale."""
     redis_client = client()
     if redis_client is None:
         return
     keys = prefix()
+    raised = {SIGNED_IN} | ({PAGES} if kinds & {PAGES, LISTS} else set()) | (kinds & {LISTS})
     try:
-        _raise(redis_client, [keys + PAGES, keys + LISTS] if LISTS in kinds else [keys + PAGES])
+        _raise(redis_client, [keys + version for version in VERSIONS if version in raised])
     except REDIS_ERRORS as error:  # Redis down: entries expire after TTL
         _failed(error)
 
@@ -204,7 +233,7 @@ def lookup(kind: str, *parts: Any) -> Entry | None:
         _failed(error)
         return None
     if version is None:  # lost: start a new one (above every earlier one); nothing is stored now
-        bump({LISTS})
+        bump(set(VERSIONS))
         return None
     entry = Entry(redis_client, key, int(version), fragment)
     found = _split(stored)
@@ -273,6 +302,121 @@ def _store(entry: Entry, payload: dict[str, str]) -> None:
         _failed(error)
 
 
+# --- signed-in pages ------------------------------------------------------------------------------
+
+# Where the visitor's CSRF token goes in a stored page (between characters of Unicode's private use
+# area; a page that holds the marker itself is not stored).
+CSRF_PLACE = "\ue000csrf-token\ue000"
+# The same for each key of ``fresh_key``: every visit gets new ones.
+FRESH_PLACE = "\ue000fresh-key\ue000"
+_FRESH_KEYS = "page_cache_fresh_keys"
+# The headers a stored page may have: anything else came from the view and is not stored.
+PLAIN_HEADERS = frozenset({"content-type", "content-length", "vary"})
+
+
+def fresh_key() -> str:
+    """A new random key for this page, such as a form's creation key (which tells a form sent
+    twice from one page from two pages): a cached page gets new ones for every visit, as a page
+    made afresh does."""
+    key = uuid.uuid4().hex
+    g.setdefault(_FRESH_KEYS, []).append(key)
+    return key
+
+
+def _signed_in_key(keys: str, user_token: str) -> str:
+    name = json.dumps(
+        [
+            user_token,
+            request.host,
+            request.full_path,
+            session.get("locale"),  # with the user's own choice (in the database): the language
+            is_fragment_request(),
+            local_today().isoformat(),
+        ]
+    )
+    return keys + "user-page:" + hashlib.sha1(name.encode()).hexdigest()  # noqa: S324
+
+
+def cached_for_user(view: Callable[P, Response]) -> Callable[P, Response]:
+    """Serve a signed-in session's GET page from the cache while nothing was written since it
+    was made (see the module's text). Put it right below the route, above the checks of who may
+    see the page: on a hit nothing below runs, not even the loading of the user. That is safe
+    because an entry is stored under the session's own login token, only after the checks and
+    the view gave that session this page, and is served only while no commit has changed
+    anything since: so also not after the user was blocked, lost a role or signed out."""
+
+    @wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
+        user_token = session.get("_user_id")
+        if (
+            request.method != "GET"
+            or not user_token
+            or "_flashes" in session
+            or cache_url() is None
+        ):
+            return view(*args, **kwargs)
+        redis_client = client()
+        if redis_client is None:
+            return view(*args, **kwargs)
+        keys = prefix()
+        key = _signed_in_key(keys, str(user_token))
+        try:
+            _start(redis_client, keys)
+            version, stored = redis_client.mget(keys + SIGNED_IN, key)
+        except REDIS_ERRORS as error:
+            _failed(error)
+            return view(*args, **kwargs)
+        if version is None:  # lost: start a new one; nothing is stored now
+            bump(set(VERSIONS))
+            return view(*args, **kwargs)
+        found = _split(stored)
+        if found is not None and found[0] == int(version):
+            return _user_page(found[1].decode())
+        response = view(*args, **kwargs)
+        page = _storable(response, user_token)
+        if page is not None:
+            try:
+                redis_client.set(key, f"{int(version)}:".encode() + page.encode(), ex=USER_TTL)
+            except REDIS_ERRORS as error:
+                _failed(error)
+        return response
+
+    return wrapped
+
+
+def _storable(response: Response, user_token: str) -> str | None:
+    """The page to store, its CSRF token replaced by the marker; None when it is not to be
+    stored."""
+    if (
+        session.get("_user_id") != user_token  # signed in or out on the way
+        or not current_user.is_authenticated
+        or response.status_code != 200
+        or response.mimetype != "text/html"
+        or response.is_streamed
+        or "_flashes" in session
+        or any(name.lower() not in PLAIN_HEADERS for name, _value in response.headers)
+    ):
+        return None
+    page = response.get_data(as_text=True)
+    if CSRF_PLACE in page or FRESH_PLACE in page:
+        return None
+    for key in g.get(_FRESH_KEYS, ()):
+        page = page.replace(key, FRESH_PLACE)
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    return page.replace(token, CSRF_PLACE) if token else page
+
+
+def _user_page(page: str) -> Response:
+    if CSRF_PLACE in page:
+        page = page.replace(CSRF_PLACE, generate_csrf())
+    if FRESH_PLACE in page:
+        parts = page.split(FRESH_PLACE)
+        page = parts[0] + "".join(uuid.uuid4().hex + part for part in parts[1:])
+    response = Response(page, mimetype="text/html")
+    response.headers.add("Vary", "HX-Request")
+    return response
+
+
 def cached_count(name: str, count: Any) -> int:
     """An exact count kept under the lists' version: ``count()`` only when it is not stored
     for the current version. Without Redis, simply ``count()``."""
@@ -290,7 +434,7 @@ def cached_count(name: str, count: Any) -> int:
         _failed(error)
         return int(count())
     if version is None:  # lost: as above
-        bump({LISTS})
+        bump(set(VERSIONS))
         return int(count())
     version = int(version)
     found = _split(stored)
@@ -356,6 +500,8 @@ def _row_change(session: Session, obj: Any, new: bool, deleted: bool) -> str | N
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context: Any) -> None:
+    if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
+        _mark(session, SIGNED_IN)  # anything written: every signed-in page may show it
     for obj in session.new:
         _mark(session, _row_change(session, obj, new=True, deleted=False))
     for obj in session.deleted:
@@ -386,6 +532,7 @@ def _statement_change(state: ORMExecuteState) -> str | None:
 def _on_execute(state: ORMExecuteState) -> None:
     if state.is_select:
         return
+    _mark(state.session, SIGNED_IN)  # any statement but a SELECT (plain SQL included)
     if state.is_insert or state.is_update or state.is_delete:
         _mark(state.session, _statement_change(state))
 

@@ -68,6 +68,7 @@ bench-mail: install services
 # by wrk at 4 connections and at saturation, against /healthz as the ceiling. Database:
 # BENCH_DATABASE_URL (default scale_full, see `flask seed-scale`); BENCH_SECONDS per run (10).
 # Writes bench/results/pages.md and pages.json; installs Debian's wrk when it is missing.
+# BENCH_PAGE_CACHE=off: the same without the page caches, into pages-uncached.md and .json.
 bench: install services
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py

@@ -17,7 +17,8 @@ What it does:
   every response tells its queries;
 * logs in once per account (through the login form, with its CSRF token), and reads the
   draft's form as a browser would (its CSRF and draft tokens and every field);
-* per page: checks one request, warms up, then drives it with wrk (Debian's ``wrk``; a Lua
+* per page: checks one request (the first: it makes the page, and its queries and app time are
+  reported as "first request"), warms up, then drives it with wrk (Debian's ``wrk``; a Lua
   script sets the cookie, the POST body, and reads ``Server-Timing``) with 4 connections for
   ``BENCH_SECONDS`` (10), then at saturation (16 connections) for the throughput;
 * runs the same against ``/healthz`` (one ``SELECT 1``, no template), the ceiling, before and
@@ -29,14 +30,19 @@ What it changes in that database: a login attempt per account, and the drafts it
 own form posted back, as a resident pressing "Opslaan"; only without any draft it makes one).
 Use a copy (``createdb -T scale_full bench_copy``) to keep the original untouched.
 
+The page caches (``portal/page_cache.py``) are on, as in production: under load a GET page is
+served from them while nothing is written. ``BENCH_PAGE_CACHE=off`` turns them off, so every
+request makes its page: that run writes ``pages-uncached.md`` and ``.json`` instead.
+
 Writes ``bench/results/pages.md`` and ``pages.json`` and prints the table. Exits 1 when a page
 misses a target: every GET p50 <= 20 ms and p95 <= 50 ms at 4 connections, the POST p95 <= 100
-ms, no errors, every list page at least 30% of the ceiling's throughput, at most 8 queries.
+ms, no errors, every list page at least 30% of the ceiling's throughput, at most 8 queries
+(under load and on the first request).
 
 Settings (environment): BENCH_DATABASE_URL, BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
 BENCH_CONNECTIONS (4), BENCH_SATURATION_CONNECTIONS (16), BENCH_WORKERS (2),
 BENCH_WORKER_CLASS (sync), BENCH_REDIS_URL (redis://127.0.0.1:6379/7), BENCH_PASSWORD (the
-demo password), BENCH_SEARCH (the showcase's search word).
+demo password), BENCH_SEARCH (the showcase's search word), BENCH_PAGE_CACHE (on).
 """
 
 from __future__ import annotations
@@ -77,6 +83,10 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP_SECONDS = int(os.environ.get("BENCH_WARMUP_SECONDS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
 SATURATION = int(os.environ.get("BENCH_SATURATION_CONNECTIONS", "16"))
+# BENCH_PAGE_CACHE=off runs the portal without its page caches (PORTAL_PAGE_CACHE_URL=""): every
+# request makes its page. Its results go to pages-uncached.md and .json.
+PAGE_CACHE = os.environ.get("BENCH_PAGE_CACHE", "on").lower() not in ("off", "0", "no", "")
+RESULT_NAME = "pages" if PAGE_CACHE else "pages-uncached"
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -682,6 +692,8 @@ def start_server(port: int, instance: Path) -> subprocess.Popen[bytes]:
         "PORTAL_SERVER_TIMING": "1",
         "FLASK_APP": "portal:create_app",
     }
+    if not PAGE_CACHE:
+        env["PORTAL_PAGE_CACHE_URL"] = ""
     env.pop("PORTAL_DEBUG", None)
     log = (instance / "gunicorn.log").open("wb")
     server = subprocess.Popen(  # noqa: S603
@@ -744,8 +756,10 @@ def judge(row: dict[str, Any], ceiling_rps: float) -> None:
     if row["kind"] == "list":
         checks[f">= {LIST_RATIO:.0%} of the ceiling"] = row["ratio"] >= LIST_RATIO
     if row["kind"] != "ceiling":
-        checks[f"<= {MAX_QUERIES} queries"] = (
-            row["queries_max"] is not None and row["queries_max"] <= MAX_QUERIES
+        # Under load and on the first request, which made the page when the load is cached.
+        counted = [row["queries_max"], row.get("first_queries")]
+        checks[f"<= {MAX_QUERIES} queries"] = row["queries_max"] is not None and all(
+            count <= MAX_QUERIES for count in counted if count is not None
         )
     row["checks"] = checks
     row["pass"] = all(checks.values())
@@ -760,11 +774,19 @@ def number(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
+def first(row: dict[str, Any]) -> str:
+    if row.get("first_queries") is None:
+        return "–"
+    return f"{row['first_queries']} q, {row['first_app_ms']:.1f} ms"
+
+
 def markdown(report: dict[str, Any]) -> str:
     rows = report["pages"]
     ceiling = report["ceiling"]
     lines = [
-        "# Pages at city scale (`make bench`)",
+        "# Pages at city scale (`make bench`"
+        + ("" if report["settings"].get("page_cache", True) else ", without the page caches")
+        + ")",
         "",
         f"{report['generated_at']}, {report['machine']['cpus']} CPUs, load average before "
         f"{report['machine']['load_before']}, after {report['machine']['load_after']}; "
@@ -777,11 +799,17 @@ def markdown(report: dict[str, Any]) -> str:
         f"run at {report['settings']['connections']} connections (latency) and at "
         f"{report['settings']['saturation']} (throughput, ratio); queries, db ms and app ms "
         "(mean time in the database and in the app per request, at 4 connections) from "
-        "Server-Timing.",
+        "Server-Timing. First request: the queries and app ms of the request before the load, "
+        "which made the page"
+        + (
+            " (under load the page caches serve what they hold: 0 queries)."
+            if report["settings"].get("page_cache", True)
+            else "; the page caches are off (BENCH_PAGE_CACHE=off)."
+        ),
         "",
         "| page | rps @4 | p50 ms | p95 ms | p99 ms | rps @sat | ratio | errors | queries "
-        "| db ms | app ms | result |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| db ms | app ms | first request | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in [*rows, ceiling]:
         at4, sat = row["at_connections"], row["at_saturation"]
@@ -804,7 +832,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {row['name']} ({row['kind']}) | {at4['rps']:.0f} | {ms(at4['latency_us']['p50'])} "
             f"| {ms(at4['latency_us']['p95'])} | {ms(at4['latency_us']['p99'])} | {sat['rps']:.0f} "
             f"| {row['ratio']:.0%} | {row['errors']} | {queries} "
-            f"| {number(row['db_ms_mean'])} | {number(row['app_ms_mean'])} | {result} |"
+            f"| {number(row['db_ms_mean'])} | {number(row['app_ms_mean'])} | {first(row)} "
+            f"| {result} |"
         )
     wrk = report["load_generator"]
     lines += [
@@ -899,6 +928,8 @@ def main() -> int:
                 raise BenchError(f"{page.name}: {page.method} {path} answered {status}")
             timing = headers.get("Server-Timing", "")
             print(f"  {page.name}: {page.method} {path} -> {status}, {timing}", flush=True)
+            # The first request makes the page (nothing cached for it yet).
+            made = re.search(r'desc="(\d+) queries", app;dur=([\d.]+)', timing)
             run_wrk(page, port, CONNECTIONS, WARMUP_SECONDS, server.pid)
             at4 = run_wrk(page, port, CONNECTIONS, SECONDS, server.pid)
             saturated = run_wrk(page, port, SATURATION, SECONDS, server.pid)
@@ -919,6 +950,8 @@ def main() -> int:
                 "queries_max": max(r["queries_max"] for r in timed) if timed else None,
                 "db_ms_mean": at4.get("db_ms_mean"),
                 "app_ms_mean": at4.get("app_ms_mean"),
+                "first_queries": int(made[1]) if made else None,
+                "first_app_ms": float(made[2]) if made else None,
             }
             print(
                 f"    @{CONNECTIONS}: {at4['rps']:.0f} rps, p50 {ms(at4['latency_us']['p50'])} "
@@ -976,6 +1009,7 @@ def main() -> int:
             "connections": CONNECTIONS,
             "saturation": SATURATION,
             "redis": REDIS_URL,
+            "page_cache": PAGE_CACHE,
         },
         "targets": {
             "get_p50_ms": GET_P50_MS,
@@ -1005,9 +1039,9 @@ def main() -> int:
         "pass": all(row["pass"] for row in rows) and ceiling["pass"],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "pages.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"{RESULT_NAME}.json").write_text(json.dumps(report, indent=2) + "\n")
     text = markdown(report)
-    (RESULTS / "pages.md").write_text(text)
+    (RESULTS / f"{RESULT_NAME}.md").write_text(text)
     print()
     print(text)
     return 0 if report["pass"] else 1

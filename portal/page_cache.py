@@ -176,6 +176,33 @@ def _split(value: bytes | None) -> tuple[int, bytes] | None:
         return None
 
 
+def _read(
+    redis_client: Any, keys: str, version_name: str, key: str
+) -> tuple[int, bytes | None] | None:
+    """The current version of ``version_name`` and what ``key`` holds for it (None when it holds
+    nothing of that version). None when the cache is not to be used now: Redis failed, or the
+    version was lost (a new one is started, above every earlier one; nothing is stored under it)."""
+    try:
+        _start(redis_client, keys)
+        version, stored = redis_client.mget(keys + version_name, key)
+    except REDIS_ERRORS as error:
+        _failed(error)
+        return None
+    if version is None:
+        bump(set(VERSIONS))
+        return None
+    found = _split(stored)
+    return int(version), (found[1] if found is not None and found[0] == int(version) else None)
+
+
+def _write(redis_client: Any, key: str, version: int, payload: bytes, ttl: int) -> None:
+    """Store ``payload`` under ``key`` for ``version``."""
+    try:
+        redis_client.set(key, f"{version}:".encode() + payload, ex=ttl)
+    except REDIS_ERRORS as error:
+        _failed(error)
+
+
 def bump(kinds: set[str]) -> None:
     """Raise the versions named (``LISTS`` raises ``PAGES`` too, and any change ``SIGNED_IN``):
     every entry made before under them is stale."""
@@ -226,20 +253,13 @@ def lookup(kind: str, *parts: Any) -> Entry | None:
     name = json.dumps([kind, str(get_locale() or "nl"), fragment, *parts], default=str)
     keys = prefix()
     key = keys + "page:" + hashlib.sha1(name.encode()).hexdigest()  # noqa: S324
-    try:
-        _start(redis_client, keys)
-        version, stored = redis_client.mget(keys + PAGES, key)
-    except REDIS_ERRORS as error:
-        _failed(error)
+    read = _read(redis_client, keys, PAGES, key)
+    if read is None:
         return None
-    if version is None:  # lost: start a new one (above every earlier one); nothing is stored now
-        bump(set(VERSIONS))
-        return None
-    entry = Entry(redis_client, key, int(version), fragment)
-    found = _split(stored)
-    if found is not None and found[0] == entry.version:
-        entry.payload = json.loads(found[1])
-    return entry
+    version, stored = read
+    return Entry(
+        redis_client, key, version, fragment, json.loads(stored) if stored is not None else None
+    )
 
 
 def respond(entry: Entry | None) -> Response | None:
@@ -295,11 +315,7 @@ def render_page(
 
 
 def _store(entry: Entry, payload: dict[str, str]) -> None:
-    value = f"{entry.version}:".encode() + json.dumps(payload).encode()
-    try:
-        entry.redis.set(entry.key, value, ex=TTL)
-    except REDIS_ERRORS as error:
-        _failed(error)
+    _write(entry.redis, entry.key, entry.version, json.dumps(payload).encode(), TTL)
 
 
 # --- signed-in pages ------------------------------------------------------------------------------
@@ -360,25 +376,16 @@ def cached_for_user(view: Callable[P, Response]) -> Callable[P, Response]:
             return view(*args, **kwargs)
         keys = prefix()
         key = _signed_in_key(keys, str(user_token))
-        try:
-            _start(redis_client, keys)
-            version, stored = redis_client.mget(keys + SIGNED_IN, key)
-        except REDIS_ERRORS as error:
-            _failed(error)
+        read = _read(redis_client, keys, SIGNED_IN, key)
+        if read is None:
             return view(*args, **kwargs)
-        if version is None:  # lost: start a new one; nothing is stored now
-            bump(set(VERSIONS))
-            return view(*args, **kwargs)
-        found = _split(stored)
-        if found is not None and found[0] == int(version):
-            return _user_page(found[1].decode())
+        version, stored = read
+        if stored is not None:
+            return _user_page(stored.decode())
         response = view(*args, **kwargs)
         page = _storable(response, user_token)
         if page is not None:
-            try:
-                redis_client.set(key, f"{int(version)}:".encode() + page.encode(), ex=USER_TTL)
-            except REDIS_ERRORS as error:
-                _failed(error)
+            _write(redis_client, key, version, page.encode(), USER_TTL)
         return response
 
     return wrapped
@@ -427,24 +434,14 @@ def cached_count(name: str, count: Any) -> int:
         return int(count())
     keys = prefix()
     key = keys + "count:" + hashlib.sha1(name.encode()).hexdigest()  # noqa: S324
-    try:
-        _start(redis_client, keys)
-        version, stored = redis_client.mget(keys + LISTS, key)
-    except REDIS_ERRORS as error:
-        _failed(error)
+    read = _read(redis_client, keys, LISTS, key)
+    if read is None:
         return int(count())
-    if version is None:  # lost: as above
-        bump(set(VERSIONS))
-        return int(count())
-    version = int(version)
-    found = _split(stored)
-    if found is not None and found[0] == version:
-        return int(found[1])
+    version, stored = read
+    if stored is not None:
+        return int(stored)
     total = int(count())
-    try:
-        redis_client.set(key, f"{version}:{total}", ex=TTL)
-    except REDIS_ERRORS as error:
-        _failed(error)
+    _write(redis_client, key, version, str(total).encode(), TTL)
     return total
 
 
